@@ -1,0 +1,288 @@
+// Package config reads hf-micro's settings from flags, the environment and an optional .env file, in that
+// order of precedence, and refuses invalid values with one line that names the setting.
+package config
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/joho/godotenv"
+
+	"github.com/hf-micro/hf-micro/internal/hub"
+)
+
+// Config is everything the service needs to start. Token prints as REDACTED.
+type Config struct {
+	Token       hub.Token
+	TokenSource string // the variable the token came from, for the start-up log; "" when there is none
+	Endpoint    string // Hub base URL
+	Addr        string // listen address, host:port
+
+	LogLevel  slog.Level
+	LogFormat string // "json" or "text"
+
+	HubTimeout        time.Duration // one whole Hub call
+	ShutdownTimeout   time.Duration // grace period for in-flight requests after SIGTERM
+	ReadHeaderTimeout time.Duration
+	IdleTimeout       time.Duration
+	MaxBodyBytes      int64 // largest accepted request body
+}
+
+// Defaults, documented in the README.
+const (
+	DefaultEndpoint          = "https://huggingface.co"
+	DefaultPort              = "8080"
+	DefaultShutdownTimeout   = 20 * time.Second // under Azure Container Apps' 30 s termination grace
+	DefaultReadHeaderTimeout = 10 * time.Second
+	DefaultIdleTimeout       = 120 * time.Second
+	DefaultMaxBodyBytes      = 1 << 20
+)
+
+// tokenVariables are read in this order: HF_TOKEN as huggingface_hub names it, HF_ACCESS_TOKEN as the original
+// hf-micro named it, and huggingface_hub's legacy name.
+var tokenVariables = []string{"HF_TOKEN", "HF_ACCESS_TOKEN", "HUGGING_FACE_HUB_TOKEN"}
+
+// Error is an invalid setting.
+type Error struct {
+	Setting string // the variable or flag, e.g. HF_ENDPOINT or -port
+	Problem string
+}
+
+func (e *Error) Error() string { return "invalid configuration: " + e.Setting + ": " + e.Problem }
+
+// Load reads the configuration. args are the command-line arguments after the subcommand; getenv reads the
+// real environment, which wins over the .env file. Flag errors and -help output go to flagOutput.
+func Load(args []string, getenv func(string) string, flagOutput io.Writer) (Config, error) {
+	fs := flag.NewFlagSet("hf-micro", flag.ContinueOnError)
+	fs.SetOutput(flagOutput)
+	envFile := fs.String("env-file", "", "read settings from this file (default: .env in the working directory, when present)")
+	flags := map[string]flagValue{}
+	for _, s := range settings {
+		if s.flag != "" {
+			flags[s.env] = flagValue{name: "-" + s.flag, value: fs.String(s.flag, "", s.usage+" (env "+s.env+")")}
+		}
+	}
+	if err := fs.Parse(args); err != nil {
+		return Config{}, err
+	}
+	if fs.NArg() > 0 {
+		return Config{}, &Error{Setting: "arguments", Problem: fmt.Sprintf("unexpected %q; settings are flags (-name value) or environment variables", fs.Arg(0))}
+	}
+
+	dotenv, err := readEnvFile(*envFile)
+	if err != nil {
+		return Config{}, err
+	}
+	src := source{getenv: getenv, dotenv: dotenv, flags: flags}
+
+	var cfg Config
+	for _, s := range settings {
+		name, value := src.lookup(s.env)
+		if value == "" {
+			value = s.fallback
+		}
+		if err := s.apply(&cfg, value); err != nil {
+			return Config{}, &Error{Setting: name, Problem: err.Error()}
+		}
+	}
+	if err := loadToken(&cfg, src); err != nil {
+		return Config{}, err
+	}
+	return cfg, nil
+}
+
+// readEnvFile parses a .env file without touching the process environment. The default file is optional; a
+// file named explicitly must exist.
+func readEnvFile(path string) (map[string]string, error) {
+	explicit := path != ""
+	if !explicit {
+		path = ".env"
+	}
+	values, err := godotenv.Read(path)
+	switch {
+	case err == nil:
+		return values, nil
+	case !explicit && errors.Is(err, os.ErrNotExist):
+		return nil, nil
+	default:
+		return nil, &Error{Setting: "-env-file", Problem: err.Error()}
+	}
+}
+
+// source looks a setting up: flag, then environment, then .env.
+type source struct {
+	getenv func(string) string
+	dotenv map[string]string
+	flags  map[string]flagValue // by the variable they override
+}
+
+type flagValue struct {
+	name  string
+	value *string
+}
+
+// lookup returns the value and the name to blame if it is wrong.
+func (s source) lookup(env string) (name, value string) {
+	if f, ok := s.flags[env]; ok && *f.value != "" {
+		return f.name, *f.value
+	}
+	if v := s.getenv(env); v != "" {
+		return env, v
+	}
+	if v := s.dotenv[env]; v != "" {
+		return env + " (from .env)", v
+	}
+	return env, ""
+}
+
+func loadToken(cfg *Config, src source) error {
+	for _, env := range tokenVariables {
+		if name, value := src.lookup(env); value != "" {
+			return setToken(cfg, name, value)
+		}
+	}
+	// A mounted secret file, named as huggingface_hub names its token file; read only when set explicitly.
+	if name, path := src.lookup("HF_TOKEN_PATH"); path != "" {
+		raw, err := os.ReadFile(path)
+		if err != nil {
+			return &Error{Setting: name, Problem: "cannot read the token file: " + err.Error()}
+		}
+		return setToken(cfg, name, string(raw))
+	}
+	return nil
+}
+
+func setToken(cfg *Config, name, raw string) error {
+	raw = strings.TrimSpace(raw)
+	if raw == "" {
+		return &Error{Setting: name, Problem: "the token is empty"}
+	}
+	for _, r := range raw {
+		if r <= ' ' || r == 0x7f {
+			// The message never quotes the value: it is a secret.
+			return &Error{Setting: name, Problem: "the token contains a space or control character; paste it without quotes or line breaks"}
+		}
+	}
+	cfg.Token = hub.NewToken(raw)
+	cfg.TokenSource = strings.TrimSuffix(name, " (from .env)")
+	return nil
+}
+
+// setting is one configurable value other than the token.
+type setting struct {
+	env, flag, usage, fallback string
+	apply                      func(*Config, string) error
+}
+
+var settings = []setting{
+	{env: "HF_ENDPOINT", flag: "endpoint", usage: "Hub base URL", fallback: DefaultEndpoint,
+		apply: func(c *Config, v string) error {
+			u, err := hub.ParseEndpoint(v)
+			if err != nil {
+				return err
+			}
+			c.Endpoint = u.String()
+			return nil
+		}},
+	{env: "PORT", flag: "port", usage: "listen port on all interfaces", fallback: DefaultPort,
+		apply: func(c *Config, v string) error {
+			if err := checkPort(v); err != nil {
+				return err
+			}
+			c.Addr = ":" + v
+			return nil
+		}},
+	// ADDR comes after PORT so that it wins when both are set.
+	{env: "ADDR", flag: "addr", usage: "listen address host:port; wins over PORT",
+		apply: func(c *Config, v string) error {
+			if v == "" {
+				return nil
+			}
+			_, port, err := net.SplitHostPort(v)
+			if err != nil {
+				return fmt.Errorf("want host:port such as 127.0.0.1:8080 or :8080, got %q", v)
+			}
+			if err := checkPort(port); err != nil {
+				return err
+			}
+			c.Addr = v
+			return nil
+		}},
+	{env: "LOG_LEVEL", flag: "log-level", usage: "debug, info, warn or error", fallback: "info",
+		apply: func(c *Config, v string) error {
+			switch strings.ToLower(v) {
+			case "debug":
+				c.LogLevel = slog.LevelDebug
+			case "info":
+				c.LogLevel = slog.LevelInfo
+			case "warn", "warning":
+				c.LogLevel = slog.LevelWarn
+			case "error":
+				c.LogLevel = slog.LevelError
+			default:
+				return fmt.Errorf("want debug, info, warn or error, got %q", v)
+			}
+			return nil
+		}},
+	{env: "LOG_FORMAT", flag: "log-format", usage: "json or text", fallback: "json",
+		apply: func(c *Config, v string) error {
+			v = strings.ToLower(v)
+			if v != "json" && v != "text" {
+				return fmt.Errorf("want json or text, got %q", v)
+			}
+			c.LogFormat = v
+			return nil
+		}},
+	{env: "HF_MICRO_HUB_TIMEOUT", flag: "hub-timeout", usage: "bound on one Hub call", fallback: hub.DefaultTimeout.String(),
+		apply: duration(func(c *Config) *time.Duration { return &c.HubTimeout })},
+	{env: "HF_MICRO_SHUTDOWN_TIMEOUT", flag: "shutdown-timeout", usage: "grace period for in-flight requests on SIGTERM", fallback: DefaultShutdownTimeout.String(),
+		apply: duration(func(c *Config) *time.Duration { return &c.ShutdownTimeout })},
+	{env: "HF_MICRO_READ_HEADER_TIMEOUT", usage: "time a client has to send its request headers", fallback: DefaultReadHeaderTimeout.String(),
+		apply: duration(func(c *Config) *time.Duration { return &c.ReadHeaderTimeout })},
+	{env: "HF_MICRO_IDLE_TIMEOUT", usage: "how long an idle keep-alive connection is kept", fallback: DefaultIdleTimeout.String(),
+		apply: duration(func(c *Config) *time.Duration { return &c.IdleTimeout })},
+	{env: "HF_MICRO_MAX_BODY_BYTES", usage: "largest accepted request body", fallback: strconv.Itoa(DefaultMaxBodyBytes),
+		apply: func(c *Config, v string) error {
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil || n < 1 {
+				return fmt.Errorf("want a positive number of bytes, got %q", v)
+			}
+			c.MaxBodyBytes = n
+			return nil
+		}},
+}
+
+func checkPort(v string) error {
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 || n > 65535 {
+		return fmt.Errorf("want a port number from 0 to 65535, got %q", v)
+	}
+	return nil
+}
+
+// duration accepts Go durations ("30s", "1m") and plain seconds ("30").
+func duration(field func(*Config) *time.Duration) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			secs, errSecs := strconv.Atoi(v)
+			if errSecs != nil {
+				return fmt.Errorf("want a duration such as 30s or 2m, got %q", v)
+			}
+			d = time.Duration(secs) * time.Second
+		}
+		if d <= 0 {
+			return fmt.Errorf("must be more than zero, got %q", v)
+		}
+		*field(c) = d
+		return nil
+	}
+}

@@ -1,0 +1,173 @@
+package config
+
+import (
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// env is a fake environment.
+func env(vars map[string]string) func(string) string {
+	return func(k string) string { return vars[k] }
+}
+
+// inDir runs the test in a fresh working directory, where a .env file may be written.
+func inDir(t *testing.T, dotenv string) {
+	t.Helper()
+	dir := t.TempDir()
+	t.Chdir(dir)
+	if dotenv != "" {
+		if err := os.WriteFile(filepath.Join(dir, ".env"), []byte(dotenv), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestDefaults(t *testing.T) {
+	inDir(t, "")
+	cfg, err := Load(nil, env(nil), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Endpoint != "https://huggingface.co" || cfg.Addr != ":8080" || cfg.LogLevel != slog.LevelInfo || cfg.LogFormat != "json" ||
+		cfg.HubTimeout != 30*time.Second || cfg.ShutdownTimeout != 20*time.Second || cfg.MaxBodyBytes != 1<<20 ||
+		cfg.ReadHeaderTimeout != 10*time.Second || cfg.IdleTimeout != 120*time.Second {
+		t.Errorf("defaults = %+v", cfg)
+	}
+	if !cfg.Token.IsZero() || cfg.TokenSource != "" {
+		t.Error("a token appeared from nowhere")
+	}
+}
+
+func TestTokenAliases(t *testing.T) {
+	inDir(t, "")
+	cases := []struct {
+		vars map[string]string
+		want string
+	}{
+		{map[string]string{"HF_TOKEN": "hf_a"}, "HF_TOKEN"},
+		{map[string]string{"HF_ACCESS_TOKEN": "hf_b"}, "HF_ACCESS_TOKEN"},
+		{map[string]string{"HUGGING_FACE_HUB_TOKEN": "hf_c"}, "HUGGING_FACE_HUB_TOKEN"},
+		{map[string]string{"HF_TOKEN": "hf_a", "HF_ACCESS_TOKEN": "hf_b"}, "HF_TOKEN"},
+		{map[string]string{"HF_TOKEN": "  hf_padded \n"}, "HF_TOKEN"},
+	}
+	for _, tc := range cases {
+		cfg, err := Load(nil, env(tc.vars), io.Discard)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cfg.Token.IsZero() || cfg.TokenSource != tc.want {
+			t.Errorf("%v: token from %q, want %q", tc.vars, cfg.TokenSource, tc.want)
+		}
+	}
+}
+
+func TestTokenFile(t *testing.T) {
+	inDir(t, "")
+	path := filepath.Join(t.TempDir(), "token")
+	if err := os.WriteFile(path, []byte("hf_fromfile\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := Load(nil, env(map[string]string{"HF_TOKEN_PATH": path}), io.Discard)
+	if err != nil || cfg.Token.IsZero() || cfg.TokenSource != "HF_TOKEN_PATH" {
+		t.Fatalf("token file: %+v, %v", cfg, err)
+	}
+	_, err = Load(nil, env(map[string]string{"HF_TOKEN_PATH": path + ".missing"}), io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "HF_TOKEN_PATH") {
+		t.Errorf("missing token file: %v", err)
+	}
+}
+
+func TestDotEnvAndPrecedence(t *testing.T) {
+	inDir(t, "HF_TOKEN=hf_fromdotenv\nPORT=9001\nLOG_LEVEL=debug\nHF_ENDPOINT=http://dotenv.example\n")
+	cfg, err := Load(nil, env(map[string]string{"PORT": "9002"}), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Addr != ":9002" {
+		t.Errorf("the real environment must win over .env: addr %q", cfg.Addr)
+	}
+	if cfg.LogLevel != slog.LevelDebug || cfg.Endpoint != "http://dotenv.example" || cfg.TokenSource != "HF_TOKEN" {
+		t.Errorf(".env not applied: %+v", cfg)
+	}
+	cfg, err = Load([]string{"-port", "9003", "-endpoint", "http://flag.example/"}, env(map[string]string{"PORT": "9002"}), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Addr != ":9003" || cfg.Endpoint != "http://flag.example" {
+		t.Errorf("flags must win over the environment: %+v", cfg)
+	}
+}
+
+func TestAddrWinsOverPort(t *testing.T) {
+	inDir(t, "")
+	cfg, err := Load(nil, env(map[string]string{"PORT": "9000", "ADDR": "127.0.0.1:7000"}), io.Discard)
+	if err != nil || cfg.Addr != "127.0.0.1:7000" {
+		t.Errorf("addr = %q, %v", cfg.Addr, err)
+	}
+}
+
+func TestExplicitEnvFile(t *testing.T) {
+	inDir(t, "")
+	path := filepath.Join(t.TempDir(), "prod.env")
+	if err := os.WriteFile(path, []byte("LOG_FORMAT=text\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := Load([]string{"-env-file", path}, env(nil), io.Discard)
+	if err != nil || cfg.LogFormat != "text" {
+		t.Errorf("explicit env file: %+v, %v", cfg, err)
+	}
+	if _, err := Load([]string{"-env-file", path + ".nope"}, env(nil), io.Discard); err == nil || !strings.Contains(err.Error(), "-env-file") {
+		t.Errorf("a missing explicit env file must fail: %v", err)
+	}
+}
+
+func TestInvalidValues(t *testing.T) {
+	inDir(t, "")
+	const secret = "hf_has space"
+	cases := []struct {
+		vars     map[string]string
+		args     []string
+		wantName string
+	}{
+		{vars: map[string]string{"HF_ENDPOINT": "huggingface.co"}, wantName: "HF_ENDPOINT"},
+		{vars: map[string]string{"HF_ENDPOINT": "ftp://x"}, wantName: "HF_ENDPOINT"},
+		{vars: map[string]string{"PORT": "http"}, wantName: "PORT"},
+		{vars: map[string]string{"PORT": "70000"}, wantName: "PORT"},
+		{vars: map[string]string{"ADDR": "localhost"}, wantName: "ADDR"},
+		{vars: map[string]string{"LOG_LEVEL": "loud"}, wantName: "LOG_LEVEL"},
+		{vars: map[string]string{"LOG_FORMAT": "xml"}, wantName: "LOG_FORMAT"},
+		{vars: map[string]string{"HF_MICRO_HUB_TIMEOUT": "soon"}, wantName: "HF_MICRO_HUB_TIMEOUT"},
+		{vars: map[string]string{"HF_MICRO_SHUTDOWN_TIMEOUT": "-1s"}, wantName: "HF_MICRO_SHUTDOWN_TIMEOUT"},
+		{vars: map[string]string{"HF_MICRO_MAX_BODY_BYTES": "0"}, wantName: "HF_MICRO_MAX_BODY_BYTES"},
+		{vars: map[string]string{"HF_TOKEN": secret}, wantName: "HF_TOKEN"},
+		{args: []string{"-port", "x"}, wantName: "-port"},
+		{args: []string{"stray"}, wantName: "arguments"},
+	}
+	for _, tc := range cases {
+		_, err := Load(tc.args, env(tc.vars), io.Discard)
+		if err == nil {
+			t.Errorf("%v %v: accepted", tc.vars, tc.args)
+			continue
+		}
+		msg := err.Error()
+		if !strings.HasPrefix(msg, "invalid configuration: "+tc.wantName+": ") || strings.Contains(msg, "\n") {
+			t.Errorf("%v %v: error %q should be one line naming %s", tc.vars, tc.args, msg, tc.wantName)
+		}
+		if strings.Contains(msg, secret) {
+			t.Errorf("the token value is in the error %q", msg)
+		}
+	}
+}
+
+func TestDurationsInSeconds(t *testing.T) {
+	inDir(t, "")
+	cfg, err := Load(nil, env(map[string]string{"HF_MICRO_HUB_TIMEOUT": "5", "HF_MICRO_SHUTDOWN_TIMEOUT": "1m"}), io.Discard)
+	if err != nil || cfg.HubTimeout != 5*time.Second || cfg.ShutdownTimeout != time.Minute {
+		t.Errorf("durations: %v %v %v", cfg.HubTimeout, cfg.ShutdownTimeout, err)
+	}
+}

@@ -1,0 +1,198 @@
+// Package hub is a typed client for the parts of the Hugging Face Hub API that hf-micro serves itself. Its wire
+// behaviour follows hub-api.md: singular types in bodies, plural types in paths, escaped path segments,
+// bounded reads, and a typed *Error for every non-2xx answer.
+package hub
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/hf-micro/hf-micro/internal/reqctx"
+)
+
+// Options configure a Client.
+type Options struct {
+	Endpoint  string        // Hub base URL, e.g. https://huggingface.co; a path prefix is kept
+	Token     Token         // sent as "Authorization: Bearer"; zero means anonymous
+	UserAgent string        // e.g. hf-micro/1.2.3
+	Timeout   time.Duration // bound on one whole call, body included; 0 means 30 s
+	Transport http.RoundTripper
+}
+
+// Client calls the Hub. It is safe for concurrent use and shares one pooled transport across calls.
+type Client struct {
+	base      *url.URL
+	token     Token
+	userAgent string
+	http      *http.Client
+}
+
+// DefaultTimeout bounds one Hub call when Options.Timeout is zero.
+const DefaultTimeout = 30 * time.Second
+
+// maxBody bounds a success body: a large model's info with every file listed stays well below it.
+const maxBody = 32 << 20
+
+// New checks the endpoint and builds a client.
+func New(opts Options) (*Client, error) {
+	base, err := ParseEndpoint(opts.Endpoint)
+	if err != nil {
+		return nil, err
+	}
+	timeout := opts.Timeout
+	if timeout <= 0 {
+		timeout = DefaultTimeout
+	}
+	transport := opts.Transport
+	if transport == nil {
+		transport = NewTransport(timeout)
+	}
+	return &Client{
+		base:      base,
+		token:     opts.Token,
+		userAgent: opts.UserAgent,
+		http: &http.Client{
+			Transport: transport,
+			Timeout:   timeout,
+		},
+	}, nil
+}
+
+// ParseEndpoint accepts an absolute http(s) URL with no query, fragment or credentials, and drops a trailing
+// slash as huggingface_hub does.
+func ParseEndpoint(raw string) (*url.URL, error) {
+	u, err := url.Parse(raw)
+	switch {
+	case err != nil:
+		return nil, fmt.Errorf("not a URL: %v", err)
+	case u.Scheme != "http" && u.Scheme != "https":
+		return nil, fmt.Errorf("must start with https:// or http://, got %q", raw)
+	case u.Host == "":
+		return nil, fmt.Errorf("has no host: %q", raw)
+	case u.User != nil:
+		return nil, errors.New("must not contain credentials; set the token with HF_TOKEN")
+	case u.RawQuery != "" || u.Fragment != "":
+		return nil, fmt.Errorf("must not have a query or fragment: %q", raw)
+	}
+	u.Path = strings.TrimRight(u.Path, "/")
+	u.RawPath = ""
+	return u, nil
+}
+
+// NewTransport is a pooled transport with explicit bounds on every phase of a call. Proxies are taken from
+// HTTPS_PROXY/NO_PROXY, for networks that only reach the Hub through one.
+func NewTransport(responseHeaderTimeout time.Duration) *http.Transport {
+	dialer := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
+	return &http.Transport{
+		Proxy:                 http.ProxyFromEnvironment,
+		DialContext:           dialer.DialContext,
+		ForceAttemptHTTP2:     true,
+		TLSHandshakeTimeout:   10 * time.Second,
+		ResponseHeaderTimeout: responseHeaderTimeout,
+		ExpectContinueTimeout: time.Second,
+		IdleConnTimeout:       90 * time.Second,
+		MaxIdleConns:          256,
+		MaxIdleConnsPerHost:   128,
+	}
+}
+
+// Endpoint returns the Hub base URL the client calls.
+func (c *Client) Endpoint() string { return c.base.String() }
+
+// HasToken reports whether calls carry a token.
+func (c *Client) HasToken() bool { return !c.token.IsZero() }
+
+// apiURL joins escaped path segments under the endpoint's /api.
+func (c *Client) apiURL(segments ...string) *url.URL {
+	u := *c.base
+	raw := u.EscapedPath() + "/api"
+	plain := u.Path + "/api"
+	for _, s := range segments {
+		raw += "/" + url.PathEscape(s)
+		plain += "/" + s
+	}
+	u.Path, u.RawPath = plain, raw
+	return &u
+}
+
+// do sends one call and returns the response of a 2xx answer, or an *Error. The caller closes the body.
+func (c *Client) do(ctx context.Context, method string, u *url.URL, body any) (*http.Response, error) {
+	var reader io.Reader
+	if body != nil {
+		encoded, err := json.Marshal(body)
+		if err != nil {
+			return nil, fmt.Errorf("hub: encoding %s %s: %w", method, u.Path, err)
+		}
+		reader = bytes.NewReader(encoded)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u.String(), reader)
+	if err != nil {
+		return nil, fmt.Errorf("hub: %s %s: %w", method, u.Path, err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	req.Header.Set("Accept", "application/json")
+	if c.userAgent != "" {
+		req.Header.Set("User-Agent", c.userAgent)
+	}
+	if !c.token.IsZero() {
+		req.Header.Set("Authorization", "Bearer "+c.token.reveal())
+	}
+	info := reqctx.From(ctx)
+	if info != nil && info.RequestID != "" {
+		// The Hub echoes this header inside its X-Request-Id, which ties its logs to ours.
+		req.Header.Set("X-Amzn-Trace-Id", info.RequestID)
+	}
+
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return nil, &NetworkError{Method: method, Path: u.Path, Err: unwrapURLError(err)}
+	}
+	if info != nil {
+		info.UpstreamStatus = resp.StatusCode
+	}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		defer resp.Body.Close()
+		return nil, newError(resp)
+	}
+	return resp, nil
+}
+
+// unwrapURLError drops *url.Error's copy of the URL: the cause is what matters, and the caller names the path.
+func unwrapURLError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
+}
+
+// doJSON sends a call and returns its body, checked to be one JSON object.
+func (c *Client) doJSON(ctx context.Context, method string, u *url.URL, body any) (json.RawMessage, error) {
+	resp, err := c.do(ctx, method, u, body)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
+	if err != nil {
+		return nil, &NetworkError{Method: method, Path: u.Path, Err: err}
+	}
+	if len(raw) > maxBody {
+		return nil, fmt.Errorf("hub: %s %s: answer larger than %d bytes: %w", method, u.Path, maxBody, ErrBadResponse)
+	}
+	if trimmed := bytes.TrimSpace(raw); len(trimmed) == 0 || trimmed[0] != '{' || !json.Valid(trimmed) {
+		return nil, fmt.Errorf("hub: %s %s: answer is not a JSON object: %w", method, u.Path, ErrBadResponse)
+	}
+	return raw, nil
+}

@@ -1,0 +1,464 @@
+package hub
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hf-micro/hf-micro/internal/reqctx"
+)
+
+const testToken = "hf_clienttestsecret0123456789"
+
+// seen is one request as the test Hub received it.
+type seen struct {
+	Method, Path, RawPath string
+	Header                http.Header
+	Body                  string
+}
+
+// testHub serves reply under /prefix only, so a client that drops the endpoint's path is caught, and records
+// what it received.
+type testHub struct {
+	*httptest.Server
+	mu   sync.Mutex
+	seen []seen
+}
+
+func newTestHub(t *testing.T, reply http.HandlerFunc) (*testHub, *Client) {
+	t.Helper()
+	th := &testHub{}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/prefix/", func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		th.mu.Lock()
+		th.seen = append(th.seen, seen{r.Method, r.URL.Path, r.URL.EscapedPath(), r.Header.Clone(), string(body)})
+		th.mu.Unlock()
+		reply(w, r)
+	})
+	th.Server = httptest.NewServer(mux)
+	t.Cleanup(th.Close)
+	client, err := New(Options{Endpoint: th.URL + "/prefix/", Token: NewToken(testToken), UserAgent: "hf-micro/test", Timeout: 2 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return th, client
+}
+
+func (th *testHub) last(t *testing.T) seen {
+	t.Helper()
+	th.mu.Lock()
+	defer th.mu.Unlock()
+	if len(th.seen) == 0 {
+		t.Fatal("the Hub received nothing")
+	}
+	return th.seen[len(th.seen)-1]
+}
+
+func replyJSON(status int, body string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		w.WriteHeader(status)
+		io.WriteString(w, body)
+	}
+}
+
+func TestWhoAmI(t *testing.T) {
+	const account = `{"type":"user","name":"alice","orgs":[{"type":"org","name":"acme"}],"auth":{"type":"access_token","accessToken":{"role":"write"}},"extra":1}`
+	th, c := newTestHub(t, replyJSON(200, account))
+	ctx := reqctx.With(context.Background(), &reqctx.Info{RequestID: "req-123"})
+	got, err := c.WhoAmI(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(got) != account {
+		t.Errorf("WhoAmI = %s; want every field as sent", got)
+	}
+	req := th.last(t)
+	checks := map[string][2]string{
+		"method":        {req.Method, "GET"},
+		"path":          {req.Path, "/prefix/api/whoami-v2"},
+		"authorization": {req.Header.Get("Authorization"), "Bearer " + testToken},
+		"user-agent":    {req.Header.Get("User-Agent"), "hf-micro/test"},
+		"trace id":      {req.Header.Get("X-Amzn-Trace-Id"), "req-123"},
+	}
+	for name, c := range checks {
+		if c[0] != c[1] {
+			t.Errorf("%s = %q, want %q", name, c[0], c[1])
+		}
+	}
+	if info := reqctx.From(ctx); info.UpstreamStatus != 200 {
+		t.Errorf("upstream status recorded as %d", info.UpstreamStatus)
+	}
+}
+
+func TestAnonymousClientSendsNoAuthorization(t *testing.T) {
+	th := httptest.NewServer(replyJSON(200, `{}`))
+	defer th.Close()
+	var got http.Header
+	th.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { got = r.Header.Clone(); replyJSON(200, `{}`)(w, r) })
+	c, err := New(Options{Endpoint: th.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.WhoAmI(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if v, ok := got["Authorization"]; ok {
+		t.Errorf("anonymous client sent Authorization %q", v)
+	}
+}
+
+func TestCreateRepoBodies(t *testing.T) {
+	yes := true
+	cases := []struct {
+		name string
+		req  CreateRepoRequest
+		want map[string]any
+	}{
+		{"model in a namespace", CreateRepoRequest{Type: Model, ID: RepoID{"alice", "m"}},
+			map[string]any{"name": "m", "organization": "alice", "type": "model"}},
+		{"bare name: organization null", CreateRepoRequest{Type: Dataset, ID: RepoID{Name: "d"}, Private: &yes},
+			map[string]any{"name": "d", "organization": nil, "type": "dataset", "private": true}},
+		{"space with sdk and visibility", CreateRepoRequest{Type: Space, ID: RepoID{"acme", "s"}, Visibility: "protected", SDK: "static"},
+			map[string]any{"name": "s", "organization": "acme", "type": "space", "visibility": "protected", "sdk": "static"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			th, c := newTestHub(t, replyJSON(200, `{"url":"https://hub/x","name":"alice/m","id":"0123456789abcdef01234567"}`))
+			created, err := c.CreateRepo(context.Background(), tc.req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if created != (CreatedRepo{URL: "https://hub/x", Name: "alice/m", ID: "0123456789abcdef01234567"}) {
+				t.Errorf("created = %+v", created)
+			}
+			req := th.last(t)
+			if req.Method != "POST" || req.Path != "/prefix/api/repos/create" || req.Header.Get("Content-Type") != "application/json" {
+				t.Errorf("request %s %s %q", req.Method, req.Path, req.Header.Get("Content-Type"))
+			}
+			var body map[string]any
+			if err := json.Unmarshal([]byte(req.Body), &body); err != nil {
+				t.Fatal(err)
+			}
+			if !equalJSON(body, tc.want) {
+				t.Errorf("body = %v, want %v", body, tc.want)
+			}
+		})
+	}
+}
+
+func TestCreateRepoRefusesPrivateAndVisibility(t *testing.T) {
+	th, c := newTestHub(t, replyJSON(200, `{}`))
+	yes := true
+	_, err := c.CreateRepo(context.Background(), CreateRepoRequest{Type: Model, ID: RepoID{"a", "b"}, Private: &yes, Visibility: "private"})
+	if err == nil {
+		t.Fatal("accepted both private and visibility")
+	}
+	if len(th.seen) != 0 {
+		t.Error("the request reached the Hub")
+	}
+}
+
+func TestCreateRepoConflict(t *testing.T) {
+	// Body and headers as recorded from huggingface.co (fixtures: test_manage_secrets).
+	_, c := newTestHub(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Request-Id", "Root=1-67cae56b-7044bad340f6f3b2760f4124")
+		replyJSON(409, `{"error":"You already created this space repo","url":"https://huggingface.co/spaces/user/tmp_test_space"}`)(w, r)
+	})
+	_, err := c.CreateRepo(context.Background(), CreateRepoRequest{Type: Space, ID: RepoID{"user", "tmp_test_space"}, SDK: "gradio"})
+	var he *Error
+	if !errors.As(err, &he) {
+		t.Fatalf("err = %v, want *Error", err)
+	}
+	if he.Status != 409 || he.URL != "https://huggingface.co/spaces/user/tmp_test_space" ||
+		he.Message != "You already created this space repo" || he.RequestID != "Root=1-67cae56b-7044bad340f6f3b2760f4124" {
+		t.Errorf("error = %+v", he)
+	}
+}
+
+func TestCreateRepoBadAnswer(t *testing.T) {
+	for _, body := range []string{`not json`, `{"id":"x"}`, `[]`, ``} {
+		_, c := newTestHub(t, replyJSON(200, body))
+		_, err := c.CreateRepo(context.Background(), CreateRepoRequest{Type: Model, ID: RepoID{"a", "b"}})
+		if !errors.Is(err, ErrBadResponse) {
+			t.Errorf("body %q: err = %v, want ErrBadResponse", body, err)
+		}
+	}
+}
+
+func TestRepoInfoPaths(t *testing.T) {
+	cases := []struct {
+		typ      RepoType
+		id       RepoID
+		revision string
+		wantRaw  string
+	}{
+		{Model, RepoID{"alice", "m"}, "", "/prefix/api/models/alice/m"},
+		{Dataset, RepoID{"alice", "d"}, "main", "/prefix/api/datasets/alice/d/revision/main"},
+		{Space, RepoID{"alice", "s"}, "refs/pr/1", "/prefix/api/spaces/alice/s/revision/refs%2Fpr%2F1"},
+		{Model, RepoID{Name: "gpt2"}, "", "/prefix/api/models/gpt2"},
+		{Model, RepoID{"a", "b"}, "weird ?#%/..", "/prefix/api/models/a/b/revision/weird%20%3F%23%25%2F.."},
+	}
+	for _, tc := range cases {
+		th, c := newTestHub(t, replyJSON(200, `{"_id":"1","id":"a/b"}`))
+		if _, err := c.RepoInfo(context.Background(), tc.typ, tc.id, tc.revision); err != nil {
+			t.Fatal(err)
+		}
+		if got := th.last(t).RawPath; got != tc.wantRaw {
+			t.Errorf("RepoInfo(%s, %s, %q) path = %q, want %q", tc.typ, tc.id, tc.revision, got, tc.wantRaw)
+		}
+	}
+}
+
+func TestUpdateSettings(t *testing.T) {
+	th, c := newTestHub(t, replyJSON(200, `{"private":false,"gated":"auto"}`))
+	no := false
+	got, err := c.UpdateSettings(context.Background(), Space, RepoID{"alice", "s"}, Settings{Private: &no, Gated: "auto"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(got) != `{"private":false,"gated":"auto"}` {
+		t.Errorf("answer = %s", got)
+	}
+	req := th.last(t)
+	if req.Method != "PUT" || req.Path != "/prefix/api/spaces/alice/s/settings" || req.Body != `{"private":false,"gated":"auto"}` {
+		t.Errorf("sent %s %s %s", req.Method, req.Path, req.Body)
+	}
+	if _, err := c.UpdateSettings(context.Background(), Model, RepoID{Name: "bare"}, Settings{Private: &no}); err == nil {
+		t.Error("a bare name was accepted for settings")
+	}
+}
+
+func TestUpdateSettingsGatedFalseIsSent(t *testing.T) {
+	th, c := newTestHub(t, replyJSON(200, `{}`))
+	if _, err := c.UpdateSettings(context.Background(), Model, RepoID{"a", "b"}, Settings{Gated: false}); err != nil {
+		t.Fatal(err)
+	}
+	if body := th.last(t).Body; body != `{"gated":false}` {
+		t.Errorf("body = %s", body)
+	}
+}
+
+func TestDeleteRepo(t *testing.T) {
+	th, c := newTestHub(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		io.WriteString(w, "OK")
+	})
+	if err := c.DeleteRepo(context.Background(), Space, RepoID{"alice", "s"}); err != nil {
+		t.Fatal(err)
+	}
+	req := th.last(t)
+	if req.Method != "DELETE" || req.Path != "/prefix/api/repos/delete" || req.Body != `{"name":"s","organization":"alice","type":"space"}` {
+		t.Errorf("sent %s %s %s", req.Method, req.Path, req.Body)
+	}
+}
+
+func TestDeleteMissingRepo(t *testing.T) {
+	_, c := newTestHub(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Error-Code", "RepoNotFound")
+		replyJSON(404, `{"error":"Repository not found"}`)(w, r)
+	})
+	err := c.DeleteRepo(context.Background(), Model, RepoID{"alice", "gone"})
+	if !IsRepoNotFound(err) {
+		t.Errorf("err = %v, want RepoNotFound", err)
+	}
+	_, c = newTestHub(t, replyJSON(404, `{"error":"Not Found"}`))
+	if err := c.DeleteRepo(context.Background(), Model, RepoID{"alice", "gone"}); err == nil || IsRepoNotFound(err) {
+		t.Errorf("a 404 without X-Error-Code counted as RepoNotFound: %v", err)
+	}
+}
+
+func TestErrorMapping(t *testing.T) {
+	future := time.Now().Add(90 * time.Second).UTC().Format(http.TimeFormat)
+	cases := []struct {
+		name           string
+		status         int
+		headers        map[string]string
+		body           string
+		wantMsg        string
+		wantCode       string
+		wantRetryAfter time.Duration
+	}{
+		{"header message wins", 401, map[string]string{"X-Error-Message": "Invalid credentials in Authorization header"},
+			`{"error":"something else"}`, "Invalid credentials in Authorization header", "", 0},
+		{"body error string", 400, nil, `{"error":"Only regular characters and '-', '_', '.' accepted"}`,
+			"Only regular characters and '-', '_', '.' accepted", "", 0},
+		{"body error list", 400, nil, `{"error":["a","b"]}`, "a: b", "", 0},
+		{"oauth style", 400, nil, `{"error":"invalid_grant","error_description":"expired"}`, "invalid_grant: expired", "", 0},
+		{"plain text body", 500, map[string]string{"Content-Type": "text/plain"}, "upstream broke", "upstream broke", "", 0},
+		{"html body is not a message", 502, map[string]string{"Content-Type": "text/html"}, "<html>bad gateway</html>", "", "", 0},
+		{"error code", 404, map[string]string{"X-Error-Code": "RevisionNotFound"}, `{"error":"Invalid rev id: x"}`,
+			"Invalid rev id: x", "RevisionNotFound", 0},
+		{"retry-after seconds", 429, map[string]string{"Retry-After": "17"}, `{"error":"slow down"}`, "slow down", "", 17 * time.Second},
+		{"retry-after date", 429, map[string]string{"Retry-After": future}, `{}`, "", "", 90 * time.Second},
+		{"ratelimit exhausted", 429, map[string]string{"RateLimit": `"api";r=0;t=42`}, `{}`, "", "", 42 * time.Second},
+		{"ratelimit not exhausted", 429, map[string]string{"RateLimit": `"api";r=3;t=42`}, `{}`, "", "", 0},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, c := newTestHub(t, func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", "application/json")
+				for k, v := range tc.headers {
+					w.Header().Set(k, v)
+				}
+				w.Header().Set("X-Request-Id", "hub-req-1")
+				w.WriteHeader(tc.status)
+				io.WriteString(w, tc.body)
+			})
+			_, err := c.WhoAmI(context.Background())
+			var he *Error
+			if !errors.As(err, &he) {
+				t.Fatalf("err = %v, want *Error", err)
+			}
+			if he.Status != tc.status || he.Message != tc.wantMsg || he.Code != tc.wantCode || he.RequestID != "hub-req-1" {
+				t.Errorf("error = %+v", he)
+			}
+			if diff := he.RetryAfter - tc.wantRetryAfter; diff < -2*time.Second || diff > 2*time.Second {
+				t.Errorf("RetryAfter = %v, want %v", he.RetryAfter, tc.wantRetryAfter)
+			}
+			if he.Method != "GET" || he.Path != "/prefix/api/whoami-v2" {
+				t.Errorf("error names %s %s", he.Method, he.Path)
+			}
+		})
+	}
+}
+
+func TestErrorBodyIsBounded(t *testing.T) {
+	_, c := newTestHub(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain")
+		w.WriteHeader(500)
+		io.WriteString(w, strings.Repeat("x", 8<<20))
+	})
+	_, err := c.WhoAmI(context.Background())
+	var he *Error
+	if !errors.As(err, &he) {
+		t.Fatalf("err = %v", err)
+	}
+	if len(he.Message) > maxErrorBody {
+		t.Errorf("read %d bytes of an error body; the limit is %d", len(he.Message), maxErrorBody)
+	}
+}
+
+func TestSuccessBodyIsBounded(t *testing.T) {
+	_, c := newTestHub(t, func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, `{"a":"`)
+		chunk := strings.Repeat("x", 1<<20)
+		for range maxBody>>20 + 1 {
+			io.WriteString(w, chunk)
+		}
+		io.WriteString(w, `"}`)
+	})
+	if _, err := c.WhoAmI(context.Background()); !errors.Is(err, ErrBadResponse) {
+		t.Errorf("err = %v, want ErrBadResponse for an oversized answer", err)
+	}
+}
+
+func TestContextCancellation(t *testing.T) {
+	release := make(chan struct{})
+	defer close(release)
+	_, c := newTestHub(t, func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(50*time.Millisecond, cancel)
+	_, err := c.WhoAmI(ctx)
+	var ne *NetworkError
+	if !errors.Is(err, context.Canceled) || !errors.As(err, &ne) {
+		t.Errorf("err = %v, want a NetworkError wrapping context.Canceled", err)
+	}
+}
+
+func TestTimeout(t *testing.T) {
+	release := make(chan struct{})
+	defer close(release)
+	th, _ := newTestHub(t, func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	})
+	c, err := New(Options{Endpoint: th.URL + "/prefix", Token: NewToken(testToken), Timeout: 100 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	_, err = c.WhoAmI(context.Background())
+	var ne *NetworkError
+	if !errors.As(err, &ne) || !ne.Timeout() {
+		t.Fatalf("err = %v, want a timeout", err)
+	}
+	if elapsed := time.Since(start); elapsed > 5*time.Second {
+		t.Errorf("timeout took %v", elapsed)
+	}
+}
+
+func TestConnectionRefused(t *testing.T) {
+	th := httptest.NewServer(http.NotFoundHandler())
+	url := th.URL
+	th.Close()
+	c, err := New(Options{Endpoint: url, Token: NewToken(testToken)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.WhoAmI(context.Background())
+	var ne *NetworkError
+	if !errors.As(err, &ne) || ne.Timeout() {
+		t.Errorf("err = %v, want a NetworkError that is no timeout", err)
+	}
+}
+
+func TestTokenInNoError(t *testing.T) {
+	answers := []http.HandlerFunc{
+		replyJSON(401, `{"error":"Invalid credentials in Authorization header"}`),
+		replyJSON(200, `garbage`),
+		func(w http.ResponseWriter, r *http.Request) { panic(http.ErrAbortHandler) },
+	}
+	for i, answer := range answers {
+		_, c := newTestHub(t, answer)
+		_, err := c.WhoAmI(context.Background())
+		if err == nil {
+			t.Fatalf("answer %d: no error", i)
+		}
+		if strings.Contains(err.Error(), testToken) || strings.Contains(strings.ReplaceAll(err.Error(), " ", ""), testToken) {
+			t.Errorf("answer %d: token in error %q", i, err)
+		}
+	}
+}
+
+func TestParseEndpoint(t *testing.T) {
+	good := map[string]string{
+		"https://huggingface.co":        "https://huggingface.co",
+		"https://huggingface.co/":       "https://huggingface.co",
+		"http://127.0.0.1:9000/hf/":     "http://127.0.0.1:9000/hf",
+		"https://[::1]:8443/mirror/hub": "https://[::1]:8443/mirror/hub",
+	}
+	for in, want := range good {
+		u, err := ParseEndpoint(in)
+		if err != nil || u.String() != want {
+			t.Errorf("ParseEndpoint(%q) = %v, %v; want %s", in, u, err, want)
+		}
+	}
+	for _, in := range []string{"", "huggingface.co", "ftp://huggingface.co", "https://", "https://user:pw@huggingface.co",
+		"https://huggingface.co/?x=1", "https://huggingface.co/#f", "://bad"} {
+		if u, err := ParseEndpoint(in); err == nil {
+			t.Errorf("ParseEndpoint(%q) accepted as %v", in, u)
+		}
+	}
+}
+
+func equalJSON(a, b map[string]any) bool {
+	ja, _ := json.Marshal(a)
+	jb, _ := json.Marshal(b)
+	return string(ja) == string(jb)
+}

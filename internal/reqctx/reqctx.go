@@ -1,0 +1,26 @@
+// Package reqctx carries the facts about one incoming request that several layers add to and the access log
+// reads at the end: its id, the route that served it and the status the Hub answered.
+package reqctx
+
+import "context"
+
+// Info is filled in while a request is handled. One request is handled by one goroutine at a time, so plain
+// fields are enough.
+type Info struct {
+	RequestID      string
+	Route          string // the ServeMux pattern, e.g. "POST /api/repo"
+	UpstreamStatus int    // the Hub's last status for this request; 0 when the Hub was not called or not reached
+}
+
+type key struct{}
+
+// With returns a context that carries info.
+func With(ctx context.Context, info *Info) context.Context {
+	return context.WithValue(ctx, key{}, info)
+}
+
+// From returns the Info in ctx, or nil outside a request.
+func From(ctx context.Context) *Info {
+	info, _ := ctx.Value(key{}).(*Info)
+	return info
+}
