@@ -1,0 +1,86 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync/atomic"
+
+	"github.com/hf-micro/hf-micro/internal/config"
+	"github.com/hf-micro/hf-micro/internal/hub"
+	"github.com/hf-micro/hf-micro/internal/server"
+)
+
+// serve runs the HTTP server until ctx ends, then shuts down gracefully: readiness turns 503 at once, the
+// listener closes, and in-flight requests get cfg.ShutdownTimeout to finish. onListen, when set, is told the
+// address once the server accepts connections.
+func serve(ctx context.Context, cfg config.Config, logger *slog.Logger, onListen func(net.Addr)) error {
+	hubClient, err := hub.New(hub.Options{
+		Endpoint:  cfg.Endpoint,
+		Token:     cfg.Token,
+		UserAgent: "hf-micro/" + buildVersion(),
+		Timeout:   cfg.HubTimeout,
+	})
+	if err != nil {
+		return fmt.Errorf("HF_ENDPOINT: %w", err)
+	}
+	var draining atomic.Bool
+	handler, err := server.NewServer(logger, hubClient, server.Options{
+		Version:      buildVersion(),
+		MaxBodyBytes: cfg.MaxBodyBytes,
+		Draining:     &draining,
+	})
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: cfg.ReadHeaderTimeout,
+		IdleTimeout:       cfg.IdleTimeout,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+
+	listener, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	logger.Info("listening",
+		slog.String("addr", listener.Addr().String()),
+		slog.String("hub", hubClient.Endpoint()),
+		slog.Bool("hub_token", hubClient.HasToken()),
+		slog.String("hub_token_from", cfg.TokenSource),
+		slog.String("version", buildVersion()))
+	if !hubClient.HasToken() {
+		logger.Warn("no Hub token configured (HF_TOKEN): calls that need one will get 401 from the Hub")
+	}
+
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(listener) }()
+	if onListen != nil {
+		onListen(listener.Addr())
+	}
+
+	select {
+	case err := <-served:
+		return fmt.Errorf("server stopped: %w", err)
+	case <-ctx.Done():
+	}
+
+	draining.Store(true)
+	logger.Info("shutting down", slog.String("grace", cfg.ShutdownTimeout.String()))
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		_ = srv.Close()
+		if errors.Is(err, context.DeadlineExceeded) {
+			return fmt.Errorf("requests still in flight after the %s grace period were cut off", cfg.ShutdownTimeout)
+		}
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	logger.Info("stopped")
+	return nil
+}

@@ -1,0 +1,116 @@
+package server
+
+import (
+	"context"
+	"net/http/httptest"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hf-micro/hf-micro/internal/browsertest"
+	"github.com/hf-micro/hf-micro/internal/fakehub"
+)
+
+// TestOpenAPIMatchesRoutes fails when a route is added without documentation, or documented without a route.
+func TestOpenAPIMatchesRoutes(t *testing.T) {
+	h := newHarness(t)
+	r := h.json(t, "GET", "/openapi.json", "")
+	if r.status != 200 {
+		t.Fatalf("openapi.json: %d", r.status)
+	}
+	if r.json["openapi"] != "3.1.0" || r.json["info"].(map[string]any)["version"] != "1.2.3-test" {
+		t.Errorf("openapi header: %v %v", r.json["openapi"], r.json["info"])
+	}
+	var documented []string
+	for path, methods := range r.json["paths"].(map[string]any) {
+		for method := range methods.(map[string]any) {
+			documented = append(documented, strings.ToUpper(method)+" "+path)
+		}
+	}
+	var registered []string
+	for _, rt := range routes(&deps{}) {
+		registered = append(registered, strings.TrimSuffix(rt.pattern, "{$}"))
+	}
+	slices.Sort(documented)
+	slices.Sort(registered)
+	if !slices.Equal(documented, registered) {
+		t.Errorf("openapi.json documents\n  %v\nbut the server registers\n  %v", documented, registered)
+	}
+}
+
+func TestIndexPage(t *testing.T) {
+	h := newHarness(t)
+	r := h.do(t, "GET", "/", "", "")
+	if r.status != 200 || r.header.Get("Content-Type") != "text/html; charset=utf-8" {
+		t.Fatalf("index: %d %q", r.status, r.header.Get("Content-Type"))
+	}
+	page := string(r.body)
+	for _, want := range []string{"1.2.3-test", "curl -sS -X POST &#39;" + h.url + "/api/repo&#39;", "/api/account", "/healthz", "/openapi.json"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the page lacks %q", want)
+		}
+	}
+	_, docs, err := loadOpenAPI("x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, op := range docs.Operations {
+		if !strings.Contains(page, ">"+op.Method+"</span> <code>"+op.Path+"</code>") {
+			t.Errorf("the page does not list %s %s", op.Method, op.Path)
+		}
+	}
+	checkError(t, h.json(t, "GET", "/index.html", ""), 404, "no such endpoint")
+}
+
+// TestExamplesWork sends every API example, in the order shown, to a server in front of the demo world: the
+// commands on the page and in the demo banner must work as pasted.
+func TestExamplesWork(t *testing.T) {
+	fake, token := fakehub.Demo()
+	hubServer := httptest.NewServer(fake)
+	defer hubServer.Close()
+	h := startServer(t, fake, hubServer.URL, token)
+	_, docs, err := loadOpenAPI("x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sent := 0
+	for _, op := range docs.Operations {
+		if !strings.HasPrefix(op.Path, "/api/") {
+			continue
+		}
+		r := h.json(t, op.Method, op.target(), op.body)
+		if r.status/100 != 2 {
+			t.Errorf("example %s: %d %s", op.curl(h.url), r.status, r.body)
+		}
+		sent++
+	}
+	examples, err := Examples("http://example")
+	if err != nil || len(examples) != sent || sent < 5 {
+		t.Errorf("Examples gave %d commands (%v), the docs %d", len(examples), err, sent)
+	}
+}
+
+func TestIndexInBrowser(t *testing.T) {
+	chromium := browsertest.Chromium()
+	if chromium == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("chromium is not installed; CI must install it (apt-get install chromium)")
+		}
+		t.Skip("chromium is not installed")
+	}
+	h := newHarness(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	res, err := browsertest.Load(ctx, chromium, h.url+"/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.ConsoleErrors) > 0 {
+		t.Errorf("console errors:\n%s", strings.Join(res.ConsoleErrors, "\n"))
+	}
+	if !strings.Contains(res.Title, "hf-micro") || !strings.Contains(res.Text, "DELETE") || !strings.Contains(res.Text, "curl") {
+		t.Errorf("page rendered as title %q, text %q", res.Title, res.Text)
+	}
+}

@@ -1,0 +1,121 @@
+package server
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"reflect"
+	"strings"
+	"time"
+)
+
+// writeJSON writes v as the reply. Encoding errors cannot happen for the types this package sends.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// writeRawJSON passes on a JSON document the Hub sent, unchanged.
+func writeRawJSON(w http.ResponseWriter, status int, raw json.RawMessage) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = w.Write(raw)
+}
+
+// bodyReadTimeout bounds how long a client may take to send a request body, so a slow sender cannot hold a
+// connection open without end.
+const bodyReadTimeout = 30 * time.Second
+
+// decode reads one JSON object into v, strictly: the Content-Type must be JSON (a missing one is taken as
+// JSON, as curl users forget it), unknown fields are refused by name, and anything after the object is an
+// error. maxBytes bounds the body.
+func decode[T any](w http.ResponseWriter, r *http.Request, maxBytes int64) (T, error) {
+	var v T
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		mediaType, _, err := mime.ParseMediaType(ct)
+		if err != nil || mediaType != "application/json" && !strings.HasSuffix(mediaType, "+json") {
+			return v, &apiError{status: http.StatusUnsupportedMediaType,
+				msg: fmt.Sprintf("Content-Type %q is not JSON: send Content-Type: application/json", ct)}
+		}
+	}
+	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(bodyReadTimeout))
+
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBytes))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&v); err != nil {
+		return v, decodeError(err, &v)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			return v, decodeError(err, &v)
+		}
+		return v, badRequest("the body has more after the JSON object; send exactly one object")
+	}
+	return v, nil
+}
+
+// decodeError says what is wrong with a body and where.
+func decodeError(err error, v any) error {
+	var syntaxErr *json.SyntaxError
+	var typeErr *json.UnmarshalTypeError
+	var tooLarge *http.MaxBytesError
+	switch {
+	case errors.Is(err, io.EOF):
+		return badRequest("the request body is empty; send a JSON object")
+	case errors.As(err, &tooLarge):
+		return &apiError{status: http.StatusRequestEntityTooLarge,
+			msg: fmt.Sprintf("the request body is larger than %d bytes", tooLarge.Limit)}
+	case errors.As(err, &syntaxErr):
+		return badRequest(fmt.Sprintf("the body is not valid JSON (at byte %d): %v", syntaxErr.Offset, syntaxErr))
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return badRequest("the body is not valid JSON: it ends before the object is complete")
+	case errors.As(err, &typeErr) && typeErr.Field != "":
+		return invalid(map[string]string{typeErr.Field: fmt.Sprintf("must be %s, got %s", jsonKind(typeErr.Type), typeErr.Value)})
+	case errors.As(err, &typeErr):
+		return badRequest(fmt.Sprintf("the body must be a JSON object, got %s", typeErr.Value))
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		field := strings.TrimPrefix(err.Error(), "json: unknown field ")
+		return badRequest(fmt.Sprintf("unknown field %s; accepted fields are: %s", field, strings.Join(jsonFields(v), ", ")))
+	default:
+		return badRequest("the body cannot be read: " + err.Error())
+	}
+}
+
+// jsonKind names a Go type as a JSON user knows it.
+func jsonKind(t reflect.Type) string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.Bool:
+		return "true or false"
+	case reflect.String:
+		return "a string"
+	case reflect.Int, reflect.Int64, reflect.Float64:
+		return "a number"
+	case reflect.Struct, reflect.Map:
+		return "an object"
+	default:
+		return t.Kind().String()
+	}
+}
+
+// jsonFields lists the JSON names of a request type, for the message about an unknown field.
+func jsonFields(v any) []string {
+	t := reflect.TypeOf(v)
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	var names []string
+	for field := range t.Fields() {
+		if name, _, _ := strings.Cut(field.Tag.Get("json"), ","); name != "" && name != "-" {
+			names = append(names, name)
+		}
+	}
+	return names
+}

@@ -1,0 +1,117 @@
+package server
+
+import (
+	"crypto/rand"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"time"
+
+	"github.com/hf-micro/hf-micro/internal/reqctx"
+)
+
+// withRequestID gives every request an id: the caller's X-Request-Id when it is sane, else a new one. The id
+// is echoed in the reply header and in error bodies, and sent to the Hub.
+func withRequestID(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := r.Header.Get("X-Request-Id")
+		if !saneRequestID(id) {
+			id = rand.Text()
+		}
+		w.Header().Set("X-Request-Id", id)
+		next.ServeHTTP(w, r.WithContext(reqctx.With(r.Context(), &reqctx.Info{RequestID: id})))
+	})
+}
+
+// saneRequestID accepts ids that are safe to put in headers and logs as they are.
+func saneRequestID(id string) bool {
+	if id == "" || len(id) > 128 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if !(isWordByte(c) || c == '-' || c == '.' || c == ':' || c == ';' || c == '=' || c == '+' || c == '/') {
+			return false
+		}
+	}
+	return true
+}
+
+func isWordByte(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_'
+}
+
+// statusRecorder remembers what was written, for the access log.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+	bytes  int64
+}
+
+func (s *statusRecorder) WriteHeader(status int) {
+	if s.status == 0 {
+		s.status = status
+	}
+	s.ResponseWriter.WriteHeader(status)
+}
+
+func (s *statusRecorder) Write(p []byte) (int, error) {
+	if s.status == 0 {
+		s.status = http.StatusOK
+	}
+	n, err := s.ResponseWriter.Write(p)
+	s.bytes += int64(n)
+	return n, err
+}
+
+// Unwrap lets http.ResponseController reach the connection underneath.
+func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
+// withAccessLog writes one line per request. It runs inside withRequestID, so the id is known.
+func withAccessLog(logger *slog.Logger, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		rec := &statusRecorder{ResponseWriter: w}
+		next.ServeHTTP(rec, r)
+
+		info := reqctx.From(r.Context())
+		status := rec.status
+		if r.Context().Err() != nil && status == 0 {
+			status = statusClientClosed
+		}
+		logger.LogAttrs(r.Context(), slog.LevelInfo, "request",
+			slog.String("method", r.Method),
+			slog.String("route", info.Route),
+			slog.String("path", r.URL.Path),
+			slog.Int("status", status),
+			slog.Int64("bytes", rec.bytes),
+			slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000),
+			slog.Int("upstream_status", info.UpstreamStatus),
+			slog.String("request_id", info.RequestID),
+		)
+	})
+}
+
+// withRecover turns a panic into a 500 JSON reply and a logged stack, except http.ErrAbortHandler, which
+// net/http uses on purpose to abort a reply.
+func withRecover(logger *slog.Logger, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			v := recover()
+			if v == nil {
+				return
+			}
+			if v == http.ErrAbortHandler {
+				panic(v)
+			}
+			info := reqctx.From(r.Context())
+			logger.LogAttrs(r.Context(), slog.LevelError, "panic",
+				slog.String("panic", fmt.Sprint(v)),
+				slog.String("stack", string(debug.Stack())),
+				slog.String("request_id", info.RequestID))
+			writeError(w, info.RequestID, &apiError{status: http.StatusInternalServerError, msg: "internal error; the request id is in the server log"})
+		}()
+		next.ServeHTTP(w, r)
+	})
+}

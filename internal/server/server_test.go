@@ -1,0 +1,307 @@
+package server
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/hf-micro/hf-micro/internal/fakehub"
+	"github.com/hf-micro/hf-micro/internal/hub"
+)
+
+// syncBuffer is a log sink that tests read while the server writes.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// harness is hf-micro in front of a fake Hub with user alice (admin of org acme) and user bob.
+type harness struct {
+	fake     *fakehub.Hub
+	url      string // hf-micro's base URL
+	token    string // the server's token: alice, write
+	logs     *syncBuffer
+	draining *atomic.Bool
+}
+
+type harnessOption func(fake *fakehub.Hub) string // returns the server's token
+
+func readToken(fake *fakehub.Hub) string { return fake.IssueToken("alice", fakehub.RoleRead) }
+func noToken(*fakehub.Hub) string        { return "" }
+
+func newHarness(t *testing.T, opts ...harnessOption) *harness {
+	t.Helper()
+	fake := fakehub.New()
+	fake.AddUser("alice")
+	fake.AddUser("bob")
+	fake.AddOrg("acme", map[string]string{"alice": "admin"})
+	fake.AddRepo("model", "alice/existing", false)
+	fake.AddRepo("model", "bob/private-model", true)
+	token := fake.IssueToken("alice", fakehub.RoleWrite)
+	for _, opt := range opts {
+		token = opt(fake)
+	}
+	hubServer := httptest.NewServer(fake)
+	t.Cleanup(hubServer.Close)
+	return startServer(t, fake, hubServer.URL, token)
+}
+
+// startServer runs hf-micro against a Hub at endpoint.
+func startServer(t *testing.T, fake *fakehub.Hub, endpoint, token string) *harness {
+	t.Helper()
+	client, err := hub.New(hub.Options{Endpoint: endpoint, Token: hub.NewToken(token), UserAgent: "hf-micro/test", Timeout: 2 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs := &syncBuffer{}
+	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	draining := new(atomic.Bool)
+	handler, err := NewServer(logger, client, Options{Version: "1.2.3-test", MaxBodyBytes: 4096, Draining: draining})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(handler)
+	t.Cleanup(func() {
+		srv.Close()
+		if token != "" && strings.Contains(logs.String(), token) {
+			t.Errorf("the Hub token appears in the log")
+		}
+	})
+	return &harness{fake: fake, url: srv.URL, token: token, logs: logs, draining: draining}
+}
+
+// reply is an answer from hf-micro, decoded.
+type reply struct {
+	status int
+	header http.Header
+	body   []byte
+	json   map[string]any
+}
+
+func (h *harness) do(t *testing.T, method, path, contentType, body string) reply {
+	t.Helper()
+	req, err := http.NewRequest(method, h.url+path, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	r := reply{status: resp.StatusCode, header: resp.Header, body: raw}
+	if strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
+		if err := json.Unmarshal(raw, &r.json); err != nil {
+			t.Fatalf("%s %s: reply is not a JSON object: %s", method, path, raw)
+		}
+	}
+	return r
+}
+
+func (h *harness) json(t *testing.T, method, path, body string) reply {
+	t.Helper()
+	return h.do(t, method, path, "application/json", body)
+}
+
+// checkError asserts an error reply's status and shape, and that its message contains want.
+func checkError(t *testing.T, r reply, status int, want string) {
+	t.Helper()
+	if r.status != status {
+		t.Errorf("status = %d, want %d; body %s", r.status, status, r.body)
+	}
+	if ct := r.header.Get("Content-Type"); ct != "application/json" {
+		t.Errorf("Content-Type = %q", ct)
+	}
+	msg, _ := r.json["error"].(string)
+	if msg == "" || !strings.Contains(msg, want) {
+		t.Errorf("error = %q, want it to contain %q", msg, want)
+	}
+	if id, _ := r.json["request_id"].(string); id == "" || id != r.header.Get("X-Request-Id") {
+		t.Errorf("request_id %q does not match X-Request-Id %q", id, r.header.Get("X-Request-Id"))
+	}
+}
+
+// hubBodies are the JSON bodies the fake Hub received on path, in order.
+func (h *harness) hubBodies(t *testing.T, method, path string) []map[string]any {
+	t.Helper()
+	var out []map[string]any
+	for _, req := range h.fake.Requests() {
+		if req.Method == method && req.Path == path {
+			var body map[string]any
+			if err := json.Unmarshal(req.Body, &body); err != nil {
+				t.Fatalf("the Hub got a body that is not JSON: %s", req.Body)
+			}
+			out = append(out, body)
+		}
+	}
+	return out
+}
+
+func TestAccount(t *testing.T) {
+	h := newHarness(t)
+	r := h.json(t, "GET", "/api/account", "")
+	if r.status != 200 || r.json["name"] != "alice" || r.json["type"] != "user" {
+		t.Fatalf("account = %d %s", r.status, r.body)
+	}
+	auth, _ := r.json["auth"].(map[string]any)
+	orgs, _ := r.json["orgs"].([]any)
+	if auth == nil || len(orgs) != 1 || orgs[0].(map[string]any)["name"] != "acme" {
+		t.Errorf("fields were lost: %s", r.body)
+	}
+	reqs := h.fake.Requests()
+	if len(reqs) != 1 || reqs[0].Path != "/api/whoami-v2" || reqs[0].Header.Get("Authorization") != "Bearer "+h.token {
+		t.Errorf("the Hub received %+v", reqs)
+	}
+}
+
+func TestAccountWithoutToken(t *testing.T) {
+	h := newHarness(t, noToken)
+	r := h.json(t, "GET", "/api/account", "")
+	checkError(t, r, 401, "set HF_TOKEN")
+	if r.json["hub_status"] != float64(401) {
+		t.Errorf("hub_status = %v", r.json["hub_status"])
+	}
+}
+
+func TestHealthAndReadiness(t *testing.T) {
+	h := newHarness(t)
+	if r := h.json(t, "GET", "/healthz", ""); r.status != 200 || r.json["status"] != "ok" {
+		t.Errorf("healthz = %d %s", r.status, r.body)
+	}
+	if r := h.json(t, "GET", "/readyz", ""); r.status != 200 {
+		t.Errorf("readyz = %d %s", r.status, r.body)
+	}
+	h.draining.Store(true)
+	checkError(t, h.json(t, "GET", "/readyz", ""), 503, "shutting down")
+	if r := h.json(t, "GET", "/healthz", ""); r.status != 200 {
+		t.Errorf("healthz while draining = %d", r.status)
+	}
+	if n := len(h.fake.Requests()); n != 0 {
+		t.Errorf("probes called the Hub %d times", n)
+	}
+}
+
+func TestUnknownRouteAndMethod(t *testing.T) {
+	h := newHarness(t)
+	checkError(t, h.json(t, "GET", "/api/nope", ""), 404, "no such endpoint")
+	r := h.json(t, "PATCH", "/api/repo", "{}")
+	checkError(t, r, 405, "PATCH is not allowed")
+	if allow := r.header.Get("Allow"); !strings.Contains(allow, "POST") || !strings.Contains(allow, "DELETE") {
+		t.Errorf("Allow = %q", allow)
+	}
+}
+
+func TestRequestID(t *testing.T) {
+	h := newHarness(t)
+	send := func(id string) string {
+		req, _ := http.NewRequest("GET", h.url+"/api/nope", nil)
+		req.Header.Set("X-Request-Id", id)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.Header.Get("X-Request-Id")
+	}
+	if got := send("abc-123.def"); got != "abc-123.def" {
+		t.Errorf("a sane id was replaced by %q", got)
+	}
+	for _, bad := range []string{"has space", strings.Repeat("x", 200), "quote\"d", "new\tline"} {
+		if got := send(bad); got == bad || got == "" {
+			t.Errorf("id %q was kept as %q", bad, got)
+		}
+	}
+	// The id reaches the Hub, which echoes it in its own request id.
+	req, _ := http.NewRequest("GET", h.url+"/api/account", nil)
+	req.Header.Set("X-Request-Id", "trace-me-42")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	reqs := h.fake.Requests()
+	if len(reqs) == 0 || reqs[len(reqs)-1].Header.Get("X-Amzn-Trace-Id") != "trace-me-42" {
+		t.Errorf("the request id did not reach the Hub")
+	}
+}
+
+func TestAccessLog(t *testing.T) {
+	h := newHarness(t)
+	h.json(t, "GET", "/api/repo?type=model&name=alice/existing", "")
+	h.json(t, "GET", "/api/repo?type=model&name=alice/missing", "")
+	var lines []map[string]any
+	for _, line := range strings.Split(strings.TrimSpace(h.logs.String()), "\n") {
+		var entry map[string]any
+		if err := json.Unmarshal([]byte(line), &entry); err != nil {
+			t.Fatalf("log line is not JSON: %s", line)
+		}
+		if entry["msg"] == "request" {
+			lines = append(lines, entry)
+		}
+	}
+	if len(lines) != 2 {
+		t.Fatalf("want 2 access lines, got %d:\n%s", len(lines), h.logs)
+	}
+	want := []struct {
+		status, upstream float64
+	}{{200, 200}, {404, 404}}
+	for i, line := range lines {
+		if line["route"] != "GET /api/repo" || line["method"] != "GET" || line["status"] != want[i].status ||
+			line["upstream_status"] != want[i].upstream || line["request_id"] == "" || line["bytes"] == float64(0) {
+			t.Errorf("access line %d = %v", i, line)
+		}
+		if _, ok := line["duration_ms"].(float64); !ok {
+			t.Errorf("access line %d has no duration", i)
+		}
+	}
+}
+
+func TestRecover(t *testing.T) {
+	logs := &syncBuffer{}
+	logger := slog.New(slog.NewJSONHandler(logs, nil))
+	h := withRequestID(withRecover(logger, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		panic("boom")
+	})))
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+	if rec.Code != 500 || !strings.Contains(rec.Body.String(), `"request_id"`) || rec.Header().Get("Content-Type") != "application/json" {
+		t.Errorf("panic answered %d %s", rec.Code, rec.Body)
+	}
+	if !strings.Contains(logs.String(), "boom") || !strings.Contains(logs.String(), "stack") {
+		t.Errorf("panic not logged with its stack: %s", logs)
+	}
+
+	abort := withRequestID(withRecover(logger, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		panic(http.ErrAbortHandler)
+	})))
+	defer func() {
+		if v := recover(); v != http.ErrAbortHandler {
+			t.Errorf("ErrAbortHandler was not re-panicked: %v", v)
+		}
+	}()
+	abort.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/", nil))
+}
