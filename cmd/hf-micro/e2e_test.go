@@ -378,3 +378,67 @@ func TestHealthcheckAndVersion(t *testing.T) {
 		t.Error("an unknown command succeeded")
 	}
 }
+
+// TestClientKeysEndToEnd configures a key made by `hf-micro keygen` and uses it as a client would.
+func TestClientKeysEndToEnd(t *testing.T) {
+	out, err := exec.Command(binary, "keygen").Output()
+	key := strings.TrimSpace(string(out))
+	if err != nil || !strings.HasPrefix(key, "hf_micro_") {
+		t.Fatalf("keygen: %q %v", out, err)
+	}
+	fake, token := newWorld()
+	hubServer := httptest.NewServer(fake)
+	defer hubServer.Close()
+	p := startBinary(t, nil, "HF_TOKEN="+token, "HF_ENDPOINT="+hubServer.URL, "HF_MICRO_API_KEYS="+key)
+
+	get := func(authorization string) int {
+		req, _ := http.NewRequest("GET", p.base+"/api/account", nil)
+		if authorization != "" {
+			req.Header.Set("Authorization", authorization)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if s := get(""); s != 401 {
+		t.Errorf("no key from loopback: %d, want 401 when keys are configured", s)
+	}
+	if s := get("Bearer " + key); s != 200 {
+		t.Errorf("with the key: %d", s)
+	}
+	if s := get("Bearer hf_micro_notthekey_0123456789abc"); s != 401 {
+		t.Errorf("wrong key: %d", s)
+	}
+	if !strings.Contains(p.stderr.String(), `"server_token_usable_by":"callers with one of 1 client keys"`) {
+		t.Errorf("start-up does not say who may use the token:\n%s", p.stderr)
+	}
+	for _, secret := range []string{key, token} {
+		if strings.Contains(p.stderr.String()+p.stdout.String(), secret) {
+			t.Errorf("a secret appears in the output")
+		}
+	}
+}
+
+func TestAnonymousIsAnnounced(t *testing.T) {
+	p := startBinary(t, nil, "HF_MICRO_ALLOW_ANONYMOUS=true")
+	if !strings.Contains(p.stderr.String(), `"level":"WARN","msg":"HF_MICRO_ALLOW_ANONYMOUS is on`) {
+		t.Errorf("no loud warning:\n%s", p.stderr)
+	}
+}
+
+func TestOversizedHeaders(t *testing.T) {
+	p := startBinary(t, nil)
+	req, _ := http.NewRequest("GET", p.base+"/healthz", nil)
+	req.Header.Set("X-Padding", strings.Repeat("x", 200<<10))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusRequestHeaderFieldsTooLarge {
+		t.Errorf("status %d, want 431", resp.StatusCode)
+	}
+}

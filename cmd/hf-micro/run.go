@@ -13,6 +13,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/hf-micro/hf-micro/internal/auth"
 	"github.com/hf-micro/hf-micro/internal/config"
 )
 
@@ -25,6 +26,7 @@ Usage:
   hf-micro [serve] [flags]   serve the API (the default)
   hf-micro demo [flags]      serve the API in front of a built-in fake Hub: no account, no network
   hf-micro healthcheck       exit 0 if the server on this machine answers /healthz, else 1
+  hf-micro keygen            print a new client key (for HF_MICRO_API_KEYS)
   hf-micro version           print the version
 
 Settings come from flags, the environment and a .env file; "hf-micro serve -h" lists them.
@@ -56,6 +58,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		default:
 			return healthcheck(ctx, cfg)
 		}
+	case "keygen":
+		fmt.Fprintln(stdout, auth.GenerateKey())
+		return nil
 	case "version":
 		fmt.Fprintln(stdout, "hf-micro", buildVersion())
 		return nil

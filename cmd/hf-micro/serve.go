@@ -32,6 +32,9 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger, onListen
 		Version:      buildVersion(),
 		MaxBodyBytes: cfg.MaxBodyBytes,
 		Draining:     &draining,
+		Auth:         cfg.Auth,
+		Policy:       cfg.Policy,
+		CORSOrigins:  cfg.CORSOrigins,
 	})
 	if err != nil {
 		return err
@@ -54,9 +57,7 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger, onListen
 		slog.Bool("hub_token", hubClient.HasToken()),
 		slog.String("hub_token_from", cfg.TokenSource),
 		slog.String("version", buildVersion()))
-	if !hubClient.HasToken() {
-		logger.Warn("no Hub token configured (HF_TOKEN): calls that need one will get 401 from the Hub")
-	}
+	announceAccess(logger, cfg)
 
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(listener) }()
@@ -83,4 +84,30 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger, onListen
 	}
 	logger.Info("stopped")
 	return nil
+}
+
+// announceAccess says at start-up who may use the server's token and under which limits, and warns loudly
+// about settings that open it up.
+func announceAccess(logger *slog.Logger, cfg config.Config) {
+	who := "loopback callers only (no client keys configured)"
+	switch {
+	case cfg.Auth.Keys.Len() > 0:
+		who = fmt.Sprintf("callers with one of %d client keys", cfg.Auth.Keys.Len())
+	case cfg.Auth.AllowAnonymous:
+		who = "ANYONE who can reach this port"
+	}
+	logger.Info("access",
+		slog.String("server_token_usable_by", who),
+		slog.Bool("callers_own_tokens", cfg.Auth.CallerTokens),
+		slog.Bool("read_only", cfg.Policy.ReadOnly),
+		slog.Any("allowed_namespaces", cfg.Policy.AllowedNamespaces),
+		slog.Bool("delete_allowed", !cfg.Policy.DenyDelete),
+		slog.Any("cors_origins", cfg.CORSOrigins))
+	if cfg.Auth.AllowAnonymous && cfg.Auth.Keys.Len() == 0 {
+		logger.Warn("HF_MICRO_ALLOW_ANONYMOUS is on: anyone who can reach this port acts with the server's Hub token. " +
+			"Only do this behind something else that authenticates callers.")
+	}
+	if cfg.Token.IsZero() {
+		logger.Warn("no Hub token configured (HF_TOKEN): hf-micro forwards callers' own tokens and calls the Hub anonymously otherwise")
+	}
 }

@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -16,7 +17,9 @@ import (
 
 	"github.com/joho/godotenv"
 
+	"github.com/hf-micro/hf-micro/internal/auth"
 	"github.com/hf-micro/hf-micro/internal/hub"
+	"github.com/hf-micro/hf-micro/internal/policy"
 )
 
 // Config is everything the service needs to start. Token prints as REDACTED.
@@ -29,11 +32,17 @@ type Config struct {
 	LogLevel  slog.Level
 	LogFormat string // "json" or "text"
 
+	Auth        auth.Options  // client keys, callers' tokens, anonymous access
+	Policy      policy.Policy // what the server's token may be used for
+	CORSOrigins []string      // origins whose browsers may call the API; none by default
+
 	HubTimeout        time.Duration // one whole Hub call
 	ShutdownTimeout   time.Duration // grace period for in-flight requests after SIGTERM
 	ReadHeaderTimeout time.Duration
 	IdleTimeout       time.Duration
 	MaxBodyBytes      int64 // largest accepted request body
+
+	keys []string // client keys as read, until they are hashed
 }
 
 // Defaults, documented in the README.
@@ -96,6 +105,11 @@ func Load(args []string, getenv func(string) string, flagOutput io.Writer) (Conf
 	if err := loadToken(&cfg, src); err != nil {
 		return Config{}, err
 	}
+	keys, err := auth.ParseKeys(cfg.keys)
+	if err != nil {
+		return Config{}, &Error{Setting: "HF_MICRO_API_KEYS", Problem: err.Error()}
+	}
+	cfg.Auth.Keys, cfg.keys = keys, nil
 	return cfg, nil
 }
 
@@ -149,13 +163,15 @@ func loadToken(cfg *Config, src source) error {
 			return setToken(cfg, name, value)
 		}
 	}
-	// A mounted secret file, named as huggingface_hub names its token file; read only when set explicitly.
-	if name, path := src.lookup("HF_TOKEN_PATH"); path != "" {
-		raw, err := os.ReadFile(path)
-		if err != nil {
-			return &Error{Setting: name, Problem: "cannot read the token file: " + err.Error()}
+	// A mounted secret file; HF_TOKEN_PATH is huggingface_hub's name for it. Read only when set explicitly.
+	for _, env := range []string{"HF_TOKEN_FILE", "HF_TOKEN_PATH"} {
+		if name, path := src.lookup(env); path != "" {
+			raw, err := os.ReadFile(path)
+			if err != nil {
+				return &Error{Setting: name, Problem: "cannot read the token file: " + err.Error()}
+			}
+			return setToken(cfg, name, string(raw))
 		}
-		return setToken(cfg, name, string(raw))
 	}
 	return nil
 }
@@ -241,6 +257,60 @@ var settings = []setting{
 			c.LogFormat = v
 			return nil
 		}},
+	{env: "HF_MICRO_API_KEYS", usage: "client keys, comma-separated",
+		apply: func(c *Config, v string) error {
+			c.keys = append(c.keys, strings.Split(v, ",")...)
+			return nil
+		}},
+	{env: "HF_MICRO_API_KEYS_FILE", usage: "a file of client keys, one per line (# comments allowed)",
+		apply: func(c *Config, v string) error {
+			if v == "" {
+				return nil
+			}
+			raw, err := os.ReadFile(v)
+			if err != nil {
+				return fmt.Errorf("cannot read the keys file: %v", err)
+			}
+			for _, line := range strings.Split(string(raw), "\n") {
+				if line = strings.TrimSpace(line); line != "" && !strings.HasPrefix(line, "#") {
+					c.keys = append(c.keys, line)
+				}
+			}
+			return nil
+		}},
+	{env: "HF_MICRO_ALLOW_ANONYMOUS", usage: "let unauthenticated callers from anywhere use the server's token", fallback: "false",
+		apply: boolean(func(c *Config) *bool { return &c.Auth.AllowAnonymous })},
+	{env: "HF_MICRO_CALLER_TOKENS", usage: "forward callers' own Hub tokens", fallback: "true",
+		apply: boolean(func(c *Config) *bool { return &c.Auth.CallerTokens })},
+	{env: "HF_MICRO_READ_ONLY", usage: "use the server's token for reads only", fallback: "false",
+		apply: boolean(func(c *Config) *bool { return &c.Policy.ReadOnly })},
+	{env: "HF_MICRO_ALLOW_DELETE", usage: "allow deleting repositories with the server's token", fallback: "true",
+		apply: func(c *Config, v string) error {
+			allow, err := parseBool(v)
+			c.Policy.DenyDelete = !allow
+			return err
+		}},
+	{env: "HF_MICRO_ALLOWED_NAMESPACES", usage: "namespaces the server's token may create in, change or delete; comma-separated",
+		apply: func(c *Config, v string) error {
+			for _, ns := range splitList(v) {
+				if id, err := hub.ParseRepoID(ns + "/x"); err != nil || id.Namespace != ns {
+					return fmt.Errorf("%q is not a valid namespace", ns)
+				}
+				c.Policy.AllowedNamespaces = append(c.Policy.AllowedNamespaces, ns)
+			}
+			return nil
+		}},
+	{env: "HF_MICRO_CORS_ORIGINS", usage: "browser origins allowed to call the API, comma-separated (e.g. https://app.example.com)",
+		apply: func(c *Config, v string) error {
+			for _, origin := range splitList(v) {
+				u, err := url.Parse(origin)
+				if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.Path != "" || u.RawQuery != "" || u.User != nil {
+					return fmt.Errorf("%q is not an origin such as https://app.example.com", origin)
+				}
+				c.CORSOrigins = append(c.CORSOrigins, origin)
+			}
+			return nil
+		}},
 	{env: "HF_MICRO_HUB_TIMEOUT", flag: "hub-timeout", usage: "bound on one Hub call", fallback: hub.DefaultTimeout.String(),
 		apply: duration(func(c *Config) *time.Duration { return &c.HubTimeout })},
 	{env: "HF_MICRO_SHUTDOWN_TIMEOUT", flag: "shutdown-timeout", usage: "grace period for in-flight requests on SIGTERM", fallback: DefaultShutdownTimeout.String(),
@@ -258,6 +328,33 @@ var settings = []setting{
 			c.MaxBodyBytes = n
 			return nil
 		}},
+}
+
+func boolean(field func(*Config) *bool) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		b, err := parseBool(v)
+		*field(c) = b
+		return err
+	}
+}
+
+func parseBool(v string) (bool, error) {
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		return false, fmt.Errorf("want true or false, got %q", v)
+	}
+	return b, nil
+}
+
+// splitList reads a comma-separated list, ignoring blanks.
+func splitList(v string) []string {
+	var out []string
+	for _, item := range strings.Split(v, ",") {
+		if item = strings.TrimSpace(item); item != "" {
+			out = append(out, item)
+		}
+	}
+	return out
 }
 
 func checkPort(v string) error {

@@ -171,3 +171,58 @@ func TestDurationsInSeconds(t *testing.T) {
 		t.Errorf("durations: %v %v %v", cfg.HubTimeout, cfg.ShutdownTimeout, err)
 	}
 }
+
+func TestAccessSettings(t *testing.T) {
+	inDir(t, "")
+	keysFile := filepath.Join(t.TempDir(), "keys")
+	const fileKey = "hf_micro_fromthefile_0123456789"
+	if err := os.WriteFile(keysFile, []byte("# team keys\n"+fileKey+"\n\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tokenFile := filepath.Join(t.TempDir(), "token")
+	if err := os.WriteFile(tokenFile, []byte("hf_mounted\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := Load(nil, env(map[string]string{
+		"HF_MICRO_API_KEYS":           "hf_micro_fromtheenv_0123456789, hf_micro_another_one_0123456789",
+		"HF_MICRO_API_KEYS_FILE":      keysFile,
+		"HF_MICRO_ALLOW_ANONYMOUS":    "true",
+		"HF_MICRO_CALLER_TOKENS":      "false",
+		"HF_MICRO_READ_ONLY":          "1",
+		"HF_MICRO_ALLOW_DELETE":       "false",
+		"HF_MICRO_ALLOWED_NAMESPACES": "acme, alice",
+		"HF_MICRO_CORS_ORIGINS":       "https://app.example,http://localhost:3000",
+		"HF_TOKEN_FILE":               tokenFile,
+	}), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := cfg.Auth.Keys.Match(fileKey); !ok || cfg.Auth.Keys.Len() != 3 {
+		t.Errorf("keys: %d", cfg.Auth.Keys.Len())
+	}
+	if !cfg.Auth.AllowAnonymous || cfg.Auth.CallerTokens || !cfg.Policy.ReadOnly || !cfg.Policy.DenyDelete ||
+		strings.Join(cfg.Policy.AllowedNamespaces, " ") != "acme alice" || len(cfg.CORSOrigins) != 2 || cfg.TokenSource != "HF_TOKEN_FILE" {
+		t.Errorf("access settings: %+v", cfg)
+	}
+
+	cfg, err = Load(nil, env(nil), io.Discard)
+	if err != nil || cfg.Auth.Keys.Len() != 0 || cfg.Auth.AllowAnonymous || !cfg.Auth.CallerTokens || cfg.Policy.ReadOnly || cfg.Policy.DenyDelete {
+		t.Errorf("access defaults: %+v, %v", cfg, err)
+	}
+
+	for name, value := range map[string]string{
+		"HF_MICRO_API_KEYS":           "tooshort",
+		"HF_MICRO_API_KEYS_FILE":      keysFile + ".missing",
+		"HF_MICRO_ALLOW_ANONYMOUS":    "yes please",
+		"HF_MICRO_ALLOWED_NAMESPACES": "acme,../etc",
+		"HF_MICRO_CORS_ORIGINS":       "*",
+	} {
+		_, err := Load(nil, env(map[string]string{name: value}), io.Discard)
+		if err == nil || !strings.HasPrefix(err.Error(), "invalid configuration: "+name+": ") {
+			t.Errorf("%s=%q: %v", name, value, err)
+		}
+		if name == "HF_MICRO_API_KEYS" && strings.Contains(err.Error(), value) {
+			t.Errorf("the key is quoted in %q", err)
+		}
+	}
+}

@@ -61,10 +61,32 @@ func New(opts Options) (*Client, error) {
 		token:     opts.Token,
 		userAgent: opts.UserAgent,
 		http: &http.Client{
-			Transport: transport,
-			Timeout:   timeout,
+			Transport:     transport,
+			Timeout:       timeout,
+			CheckRedirect: keepTokenOnHost,
 		},
 	}, nil
+}
+
+// keepTokenOnHost follows a redirect, but sends the token only back to the host it was meant for: the Hub
+// redirects renamed repositories on its own host, and anything elsewhere must not see our token. (net/http
+// alone would still send it to subdomains.)
+func keepTokenOnHost(req *http.Request, via []*http.Request) error {
+	if len(via) >= 10 {
+		return errors.New("stopped after 10 redirects")
+	}
+	if req.URL.Host != via[0].URL.Host || req.URL.Scheme != via[0].URL.Scheme {
+		req.Header.Del("Authorization")
+	}
+	return nil
+}
+
+// WithToken returns a client that calls the Hub with another token (a caller's own), sharing the connection
+// pool and every other setting.
+func (c *Client) WithToken(t Token) *Client {
+	clone := *c
+	clone.token = t
+	return &clone
 }
 
 // ParseEndpoint accepts an absolute http(s) URL with no query, fragment or credentials, and drops a trailing

@@ -462,3 +462,56 @@ func equalJSON(a, b map[string]any) bool {
 	jb, _ := json.Marshal(b)
 	return string(ja) == string(jb)
 }
+
+func TestRedirectToAnotherHostDropsToken(t *testing.T) {
+	var elsewhere http.Header
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		elsewhere = r.Header.Clone()
+		replyJSON(200, `{"_id":"1","id":"a/b"}`)(w, r)
+	}))
+	defer other.Close()
+	th, c := newTestHub(t, func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, "/old") {
+			http.Redirect(w, r, "/prefix/api/models/a/new", http.StatusTemporaryRedirect)
+			return
+		}
+		if strings.HasSuffix(r.URL.Path, "/new") {
+			http.Redirect(w, r, other.URL+"/api/models/a/b", http.StatusTemporaryRedirect)
+			return
+		}
+	})
+	if _, err := c.RepoInfo(context.Background(), Model, RepoID{"a", "old"}, ""); err != nil {
+		t.Fatal(err)
+	}
+	if got := th.last(t).Header.Get("Authorization"); got != "Bearer "+testToken {
+		t.Errorf("a redirect on the Hub's own host lost the token: %q", got)
+	}
+	if elsewhere == nil {
+		t.Fatal("the redirect to the other host was not followed")
+	}
+	if got := elsewhere.Get("Authorization"); got != "" {
+		t.Errorf("the token was sent to another host: %q", got)
+	}
+}
+
+func TestWithToken(t *testing.T) {
+	th, c := newTestHub(t, replyJSON(200, `{}`))
+	if _, err := c.WithToken(NewToken("hf_callers_own")).WhoAmI(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got := th.last(t).Header.Get("Authorization"); got != "Bearer hf_callers_own" {
+		t.Errorf("Authorization = %q", got)
+	}
+	if _, err := c.WhoAmI(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got := th.last(t).Header.Get("Authorization"); got != "Bearer "+testToken {
+		t.Errorf("the original client changed: %q", got)
+	}
+	if _, err := c.WithToken(Token{}).WhoAmI(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := th.last(t).Header["Authorization"]; ok {
+		t.Error("an empty token still sent Authorization")
+	}
+}

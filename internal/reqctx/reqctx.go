@@ -1,5 +1,5 @@
-// Package reqctx carries the facts about one incoming request that several layers add to and the access log
-// reads at the end: its id, the route that served it and the status the Hub answered.
+// Package reqctx carries the facts about one incoming request that several layers add to and the logs read at
+// the end: its id, the route that served it, the status the Hub answered, and who did what.
 package reqctx
 
 import "context"
@@ -10,6 +10,12 @@ type Info struct {
 	RequestID      string
 	Route          string // the ServeMux pattern, e.g. "POST /api/repo"
 	UpstreamStatus int    // the Hub's last status for this request; 0 when the Hub was not called or not reached
+
+	// For the audit trail: who asked, and what they asked to do to which repository.
+	Caller   string // e.g. "key:1a2b3c4d", "caller-token", "loopback"
+	Action   string // "create", "update", "delete"; "read" or "" for the rest
+	Repo     string // namespace/name
+	RepoType string
 }
 
 type key struct{}

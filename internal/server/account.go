@@ -1,11 +1,20 @@
 package server
 
-import "net/http"
+import (
+	"net/http"
 
-// handleAccount answers with the Hub's whoami-v2 for the server's token, every field as the Hub sent it.
+	"github.com/hf-micro/hf-micro/internal/hub"
+	"github.com/hf-micro/hf-micro/internal/policy"
+)
+
+// handleAccount answers with the Hub's whoami-v2 for the token in use (the server's, or the caller's own), every field as the Hub sent it.
 func handleAccount(d *deps) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		account, err := d.hub.WhoAmI(r.Context())
+		hubClient, err := d.hubFor(r, policy.Read, "", hub.RepoID{})
+		if err != nil {
+			return err
+		}
+		account, err := hubClient.WhoAmI(r.Context())
 		if err != nil {
 			return err
 		}

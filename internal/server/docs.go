@@ -155,7 +155,7 @@ func handleIndex(d *deps) handlerFunc {
 		}
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		// The page needs no script and loads nothing from elsewhere; say so to the browser.
-		w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src data:")
+		w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'; base-uri 'none'; form-action 'none'")
 		return indexTemplate.Execute(w, map[string]any{"Docs": d.docs, "Operations": ops, "Base": base})
 	}
 }

@@ -70,7 +70,7 @@ func TestExamplesWork(t *testing.T) {
 	fake, token := fakehub.Demo()
 	hubServer := httptest.NewServer(fake)
 	defer hubServer.Close()
-	h := startServer(t, fake, hubServer.URL, token)
+	h := startServer(t, fake, hubServer.URL, token, setup{})
 	_, docs, err := loadOpenAPI("x")
 	if err != nil {
 		t.Fatal(err)

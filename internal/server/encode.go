@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -32,7 +33,7 @@ const bodyReadTimeout = 30 * time.Second
 
 // decode reads one JSON object into v, strictly: the Content-Type must be JSON (a missing one is taken as
 // JSON, as curl users forget it), unknown fields are refused by name, and anything after the object is an
-// error. maxBytes bounds the body.
+// error. maxBytes bounds the body, maxJSONDepth its nesting.
 func decode[T any](w http.ResponseWriter, r *http.Request, maxBytes int64) (T, error) {
 	var v T
 	if ct := r.Header.Get("Content-Type"); ct != "" {
@@ -44,19 +45,48 @@ func decode[T any](w http.ResponseWriter, r *http.Request, maxBytes int64) (T, e
 	}
 	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(bodyReadTimeout))
 
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBytes))
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBytes))
+	if err != nil {
+		return v, decodeError(err, &v)
+	}
+	if nestingDepth(body) > maxJSONDepth {
+		return v, badRequest(fmt.Sprintf("the body nests objects or arrays deeper than %d levels", maxJSONDepth))
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&v); err != nil {
 		return v, decodeError(err, &v)
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		var tooLarge *http.MaxBytesError
-		if errors.As(err, &tooLarge) {
-			return v, decodeError(err, &v)
-		}
 		return v, badRequest("the body has more after the JSON object; send exactly one object")
 	}
 	return v, nil
+}
+
+// maxJSONDepth is far more than any request needs; deeper input is refused before it is parsed.
+const maxJSONDepth = 8
+
+// nestingDepth is the deepest nesting of objects and arrays in a JSON text, strings skipped.
+func nestingDepth(body []byte) int {
+	depth, deepest := 0, 0
+	inString, escaped := false, false
+	for _, c := range body {
+		switch {
+		case escaped:
+			escaped = false
+		case inString && c == '\\':
+			escaped = true
+		case c == '"':
+			inString = !inString
+		case inString:
+		case c == '{' || c == '[':
+			depth++
+			deepest = max(deepest, depth)
+		case c == '}' || c == ']':
+			depth--
+		}
+	}
+	return deepest
 }
 
 // decodeError says what is wrong with a body and where.

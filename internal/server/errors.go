@@ -50,8 +50,9 @@ func invalid(fields map[string]string) *apiError {
 	return &apiError{status: http.StatusBadRequest, msg: msg[:len(msg)-1], fields: fields}
 }
 
-// toAPIError turns whatever a handler returned into the reply to send.
-func toAPIError(err error, hubHasToken bool) *apiError {
+// toAPIError turns whatever a handler returned into the reply to send;
+// whoseToken explains a 401 from the Hub.
+func toAPIError(err error, whoseToken string) *apiError {
 	var ae *apiError
 	var he *hub.Error
 	var ne *hub.NetworkError
@@ -61,7 +62,7 @@ func toAPIError(err error, hubHasToken bool) *apiError {
 	case errors.Is(err, context.Canceled):
 		return &apiError{status: statusClientClosed, msg: "the client closed the request", cause: err}
 	case errors.As(err, &he):
-		return fromHubError(he, hubHasToken)
+		return fromHubError(he, whoseToken)
 	case errors.As(err, &ne):
 		return fromNetworkError(ne)
 	case errors.Is(err, hub.ErrBadResponse):
@@ -73,17 +74,15 @@ func toAPIError(err error, hubHasToken bool) *apiError {
 
 // fromHubError keeps the Hub's status class and message: 4xx stay as the Hub sent them (so 404, 409 and 429
 // mean what the Hub meant), 5xx become 502, and 504 stays a timeout.
-func fromHubError(he *hub.Error, hubHasToken bool) *apiError {
+func fromHubError(he *hub.Error, whoseToken string) *apiError {
 	msg := he.Message
 	if msg == "" {
 		msg = http.StatusText(he.Status)
 	}
 	e := &apiError{status: he.Status, msg: msg, cause: he, hub: he, url: he.URL, retryAfter: he.RetryAfter}
 	switch {
-	case he.Status == http.StatusUnauthorized && hubHasToken:
-		e.msg = msg + " (the Hub refused hf-micro's token: check HF_TOKEN on the server)"
 	case he.Status == http.StatusUnauthorized:
-		e.msg = msg + " (hf-micro has no Hub token: set HF_TOKEN on the server)"
+		e.msg = msg + " (" + whoseToken + ")"
 	case he.Status == http.StatusTooManyRequests && e.retryAfter == 0:
 		e.retryAfter = time.Second
 	case he.Status == http.StatusGatewayTimeout:

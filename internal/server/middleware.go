@@ -8,6 +8,7 @@ import (
 	"runtime/debug"
 	"time"
 
+	"github.com/hf-micro/hf-micro/internal/policy"
 	"github.com/hf-micro/hf-micro/internal/reqctx"
 )
 
@@ -68,7 +69,8 @@ func (s *statusRecorder) Write(p []byte) (int, error) {
 // Unwrap lets http.ResponseController reach the connection underneath.
 func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
 
-// withAccessLog writes one line per request. It runs inside withRequestID, so the id is known.
+// withAccessLog writes one line per request, and an audit line for each request that asked to change something
+// on the Hub (whether it was allowed or not). It runs inside withRequestID, so the id is known.
 func withAccessLog(logger *slog.Logger, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
@@ -88,8 +90,20 @@ func withAccessLog(logger *slog.Logger, next http.Handler) http.Handler {
 			slog.Int64("bytes", rec.bytes),
 			slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000),
 			slog.Int("upstream_status", info.UpstreamStatus),
+			slog.String("caller", info.Caller),
 			slog.String("request_id", info.RequestID),
 		)
+		if policy.Action(info.Action).Mutates() {
+			logger.LogAttrs(r.Context(), slog.LevelInfo, "audit",
+				slog.String("request_id", info.RequestID),
+				slog.String("caller", info.Caller),
+				slog.String("action", info.Action),
+				slog.String("repo", info.Repo),
+				slog.String("type", info.RepoType),
+				slog.Int("status", status),
+				slog.Int("upstream_status", info.UpstreamStatus),
+			)
+		}
 	})
 }
 

@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/hf-micro/hf-micro/internal/hub"
+	"github.com/hf-micro/hf-micro/internal/policy"
 )
 
 // problems collects what is wrong with a request, field by field, so one reply names all of it.
@@ -95,7 +97,11 @@ func handleRepoInfo(d *deps) handlerFunc {
 		if err := p.err(); err != nil {
 			return err
 		}
-		info, err := d.hub.RepoInfo(r.Context(), t, id, revision)
+		hubClient, err := d.hubFor(r, policy.Read, t, id)
+		if err != nil {
+			return err
+		}
+		info, err := hubClient.RepoInfo(r.Context(), t, id, revision)
 		if err != nil {
 			return err
 		}
@@ -159,19 +165,10 @@ func (req createRequest) validate() (hub.CreateRepoRequest, bool, error) {
 		sdk = defaultSDK
 	case sdk == "streamlit":
 		p["sdk"] = "the Hub no longer creates streamlit Spaces; use docker (the Streamlit template)"
-	case !contains(spaceSDKs, sdk):
+	case !slices.Contains(spaceSDKs, sdk):
 		p["sdk"] = fmt.Sprintf("want gradio, docker or static, got %q", sdk)
 	}
 	return hub.CreateRepoRequest{Type: t, ID: id, Private: req.Private, Visibility: req.Visibility, SDK: sdk}, req.ExistOK, p.err()
-}
-
-func contains(list []string, s string) bool {
-	for _, item := range list {
-		if item == s {
-			return true
-		}
-	}
-	return false
 }
 
 // handleRepoCreate answers POST /api/repo: 201 with the new repository, or with exist_ok and an existing one,
@@ -186,7 +183,11 @@ func handleRepoCreate(d *deps) handlerFunc {
 		if err != nil {
 			return err
 		}
-		created, err := d.hub.CreateRepo(r.Context(), req)
+		hubClient, err := d.hubFor(r, policy.Create, req.Type, req.ID)
+		if err != nil {
+			return err
+		}
+		created, err := hubClient.CreateRepo(r.Context(), req)
 		var he *hub.Error
 		if existOK && errors.As(err, &he) && he.Status == http.StatusConflict && he.URL != "" {
 			writeJSON(w, http.StatusOK, repoReply{Name: nameFromURL(he.URL, req.ID), Type: req.Type, URL: he.URL, Created: ptr(false)})
@@ -257,7 +258,11 @@ func handleRepoUpdate(d *deps) handlerFunc {
 		if err != nil {
 			return err
 		}
-		now, err := d.hub.UpdateSettings(r.Context(), t, id, settings)
+		hubClient, err := d.hubFor(r, policy.Update, t, id)
+		if err != nil {
+			return err
+		}
+		now, err := hubClient.UpdateSettings(r.Context(), t, id, settings)
 		if err != nil {
 			return err
 		}
@@ -287,7 +292,11 @@ func handleRepoDelete(d *deps) handlerFunc {
 		if err := p.err(); err != nil {
 			return err
 		}
-		err = d.hub.DeleteRepo(r.Context(), t, id)
+		hubClient, err := d.hubFor(r, policy.Delete, t, id)
+		if err != nil {
+			return err
+		}
+		err = hubClient.DeleteRepo(r.Context(), t, id)
 		if err != nil && !(body.MissingOK && hub.IsRepoNotFound(err)) {
 			return err
 		}

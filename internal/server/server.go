@@ -7,7 +7,9 @@ import (
 	"net/http"
 	"sync/atomic"
 
+	"github.com/hf-micro/hf-micro/internal/auth"
 	"github.com/hf-micro/hf-micro/internal/hub"
+	"github.com/hf-micro/hf-micro/internal/policy"
 	"github.com/hf-micro/hf-micro/internal/reqctx"
 )
 
@@ -16,13 +18,18 @@ type Options struct {
 	Version      string
 	MaxBodyBytes int64
 	// Draining is set when shutdown begins; /readyz then answers 503.
-	Draining *atomic.Bool
+	Draining    *atomic.Bool
+	Auth        auth.Options
+	Policy      policy.Policy
+	CORSOrigins []string
 }
 
 // deps is what handlers are made from.
 type deps struct {
 	logger  *slog.Logger
-	hub     *hub.Client
+	hub     *hub.Client // holds the server's token
+	auth    *auth.Authenticator
+	policy  policy.Policy
 	opts    Options
 	docs    *apiDocs
 	openAPI []byte
@@ -37,13 +44,15 @@ func NewServer(logger *slog.Logger, hubClient *hub.Client, opts Options) (http.H
 	if err != nil {
 		return nil, err
 	}
-	d := &deps{logger: logger, hub: hubClient, opts: opts, docs: docs, openAPI: openAPI}
+	d := &deps{logger: logger, hub: hubClient, auth: auth.New(opts.Auth), policy: opts.Policy, opts: opts, docs: docs, openAPI: openAPI}
 
 	mux := http.NewServeMux()
 	for _, rt := range routes(d) {
 		mux.Handle(rt.pattern, d.adapt(rt.handler))
 	}
 	var h http.Handler = jsonMuxErrors(mux)
+	h = withCORS(opts.CORSOrigins, h)
+	h = withSecurityHeaders(h)
 	h = withRecover(logger, h)
 	h = withAccessLog(logger, h)
 	h = withRequestID(h)
@@ -63,7 +72,7 @@ func (d *deps) adapt(h handlerFunc) http.Handler {
 		if err == nil {
 			return
 		}
-		e := toAPIError(err, d.hub.HasToken())
+		e := toAPIError(err, d.whoseToken(r))
 		level := slog.LevelDebug
 		if e.status >= 500 {
 			level = slog.LevelError
@@ -78,6 +87,19 @@ func (d *deps) adapt(h handlerFunc) http.Handler {
 		}
 		writeError(w, info.RequestID, e)
 	})
+}
+
+// whoseToken says, for a 401 from the Hub, which token it refused.
+func (d *deps) whoseToken(r *http.Request) string {
+	caller, _ := auth.From(r.Context())
+	switch {
+	case caller.Kind == auth.CallerToken:
+		return "the Hub refused your token"
+	case d.hub.HasToken():
+		return "the Hub refused hf-micro's token: check HF_TOKEN on the server"
+	default:
+		return "hf-micro has no Hub token: set HF_TOKEN on the server, or send your own Hub token"
+	}
 }
 
 // jsonMuxErrors answers the mux's own 404 and 405 in JSON, as every other error, keeping the Allow header.

@@ -3,6 +3,7 @@ package server
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -42,12 +43,23 @@ type harness struct {
 	token    string // the server's token: alice, write
 	logs     *syncBuffer
 	draining *atomic.Bool
+	replies  *syncBuffer // every reply body, for the leak check
 }
 
 type harnessOption func(fake *fakehub.Hub) string // returns the server's token
 
 func readToken(fake *fakehub.Hub) string { return fake.IssueToken("alice", fakehub.RoleRead) }
 func noToken(*fakehub.Hub) string        { return "" }
+
+// newFakeHub serves an empty fake Hub with user alice on loopback.
+func newFakeHub(t *testing.T) (*fakehub.Hub, string) {
+	t.Helper()
+	fake := fakehub.New()
+	fake.AddUser("alice")
+	hubServer := httptest.NewServer(fake)
+	t.Cleanup(hubServer.Close)
+	return fake, hubServer.URL
+}
 
 func newHarness(t *testing.T, opts ...harnessOption) *harness {
 	t.Helper()
@@ -63,11 +75,18 @@ func newHarness(t *testing.T, opts ...harnessOption) *harness {
 	}
 	hubServer := httptest.NewServer(fake)
 	t.Cleanup(hubServer.Close)
-	return startServer(t, fake, hubServer.URL, token)
+	return startServer(t, fake, hubServer.URL, token, setup{})
+}
+
+// setup is how a test configures hf-micro beyond the defaults.
+type setup struct {
+	opts    Options
+	peer    string   // pretend every caller connects from this address ("" keeps the real, loopback, one)
+	secrets []string // client keys and callers' tokens, which must never appear in a log line or a reply
 }
 
 // startServer runs hf-micro against a Hub at endpoint.
-func startServer(t *testing.T, fake *fakehub.Hub, endpoint, token string) *harness {
+func startServer(t *testing.T, fake *fakehub.Hub, endpoint, token string, s setup) *harness {
 	t.Helper()
 	client, err := hub.New(hub.Options{Endpoint: endpoint, Token: hub.NewToken(token), UserAgent: "hf-micro/test", Timeout: 2 * time.Second})
 	if err != nil {
@@ -75,19 +94,36 @@ func startServer(t *testing.T, fake *fakehub.Hub, endpoint, token string) *harne
 	}
 	logs := &syncBuffer{}
 	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	draining := new(atomic.Bool)
-	handler, err := NewServer(logger, client, Options{Version: "1.2.3-test", MaxBodyBytes: 4096, Draining: draining})
+	opts := s.opts
+	opts.Version, opts.MaxBodyBytes, opts.Draining = "1.2.3-test", 4096, new(atomic.Bool)
+	handler, err := NewServer(logger, client, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
+	if s.peer != "" {
+		inner := handler
+		handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			r.RemoteAddr = s.peer
+			inner.ServeHTTP(w, r)
+		})
+	}
 	srv := httptest.NewServer(handler)
+	h := &harness{fake: fake, url: srv.URL, token: token, logs: logs, draining: opts.Draining, replies: &syncBuffer{}}
 	t.Cleanup(func() {
 		srv.Close()
-		if token != "" && strings.Contains(logs.String(), token) {
-			t.Errorf("the Hub token appears in the log")
+		for _, secret := range append(s.secrets, token) {
+			if secret == "" {
+				continue
+			}
+			if strings.Contains(logs.String(), secret) {
+				t.Errorf("a secret (%.12s...) appears in the log", secret)
+			}
+			if strings.Contains(h.replies.String(), secret) {
+				t.Errorf("a secret (%.12s...) appears in a reply", secret)
+			}
 		}
 	})
-	return &harness{fake: fake, url: srv.URL, token: token, logs: logs, draining: draining}
+	return h
 }
 
 // reply is an answer from hf-micro, decoded.
@@ -100,12 +136,31 @@ type reply struct {
 
 func (h *harness) do(t *testing.T, method, path, contentType, body string) reply {
 	t.Helper()
+	return h.send(t, method, path, contentType, "", body)
+}
+
+// send is do with an Authorization header ("" for none).
+func (h *harness) send(t *testing.T, method, path, contentType, authorization, body string) reply {
+	t.Helper()
+	return h.sendFull(t, method, path, map[string]string{"Content-Type": contentType, "Authorization": authorization}, body)
+}
+
+// sendHeaders sends a request without a body and with the given headers.
+func (h *harness) sendHeaders(t *testing.T, method, path string, headers map[string]string) reply {
+	t.Helper()
+	return h.sendFull(t, method, path, headers, "")
+}
+
+func (h *harness) sendFull(t *testing.T, method, path string, headers map[string]string, body string) reply {
+	t.Helper()
 	req, err := http.NewRequest(method, h.url+path, strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if contentType != "" {
-		req.Header.Set("Content-Type", contentType)
+	for k, v := range headers {
+		if v != "" {
+			req.Header.Set(k, v)
+		}
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -113,6 +168,8 @@ func (h *harness) do(t *testing.T, method, path, contentType, body string) reply
 	}
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(resp.Body)
+	h.replies.Write(raw)
+	fmt.Fprintln(h.replies, resp.Header)
 	r := reply{status: resp.StatusCode, header: resp.Header, body: raw}
 	if strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
 		if err := json.Unmarshal(raw, &r.json); err != nil {

@@ -55,7 +55,7 @@ func TestHubFailures(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			upstream := httptest.NewServer(tc.hub)
 			defer upstream.Close()
-			h := startServer(t, nil, upstream.URL, "hf_faulttoken")
+			h := startServer(t, nil, upstream.URL, "hf_faulttoken", setup{})
 			r := h.json(t, "GET", "/api/account", "")
 			checkError(t, r, tc.status, tc.want)
 			if got := r.header.Get("Retry-After"); got != tc.retryAfter {
@@ -69,13 +69,13 @@ func TestHubUnreachable(t *testing.T) {
 	upstream := httptest.NewServer(http.NotFoundHandler())
 	endpoint := upstream.URL
 	upstream.Close()
-	h := startServer(t, nil, endpoint, "hf_x")
+	h := startServer(t, nil, endpoint, "hf_x", setup{})
 	checkError(t, h.json(t, "GET", "/api/account", ""), 502, "refused the connection")
 }
 
 func TestHubUnknownCertificateAuthority(t *testing.T) {
 	upstream := httptest.NewTLSServer(http.NotFoundHandler())
 	defer upstream.Close()
-	h := startServer(t, nil, upstream.URL, "hf_x")
+	h := startServer(t, nil, upstream.URL, "hf_x", setup{})
 	checkError(t, h.json(t, "GET", "/api/account", ""), 502, "unknown authority")
 }

@@ -1,0 +1,140 @@
+// Package auth decides who a caller is and whose Hub token their request may use: a client key or a loopback
+// caller uses the server's token, a caller's own Hub token is forwarded as theirs, anyone else is refused.
+package auth
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"net/netip"
+	"strings"
+
+	"github.com/hf-micro/hf-micro/internal/hub"
+)
+
+// Kind is how a caller was recognised.
+type Kind string
+
+const (
+	ClientKey   Kind = "key"          // presented a configured client key
+	CallerToken Kind = "caller-token" // presented their own Hub token
+	Loopback    Kind = "loopback"     // no credential, from this machine, with no keys configured
+	Anonymous   Kind = "anonymous"    // no credential, let in by HF_MICRO_ALLOW_ANONYMOUS
+)
+
+// Caller is the authenticated caller of one request.
+type Caller struct {
+	Kind  Kind
+	KeyID string    // for ClientKey: a short, non-reversible id of the key
+	Token hub.Token // for CallerToken: the caller's own Hub token, forwarded as it is
+}
+
+// UsesServerToken reports whether the request acts with the server's Hub token, and so falls under the policy.
+func (c Caller) UsesServerToken() bool { return c.Kind != CallerToken }
+
+// String names the caller in logs; it never contains a credential.
+func (c Caller) String() string {
+	if c.Kind == ClientKey {
+		return "key:" + c.KeyID
+	}
+	return string(c.Kind)
+}
+
+// Options are the authentication settings.
+type Options struct {
+	Keys           *Keys
+	CallerTokens   bool // forward callers' own Hub tokens
+	AllowAnonymous bool // let unauthenticated callers from anywhere use the server's token
+}
+
+// Authenticator recognises callers.
+type Authenticator struct{ opts Options }
+
+func New(opts Options) *Authenticator { return &Authenticator{opts: opts} }
+
+// Error is a refusal: always 401, with a message that says what to send instead.
+type Error struct{ Msg string }
+
+func (e *Error) Error() string { return e.Msg }
+
+// Authenticate recognises the caller of r. The peer address is the socket's: X-Forwarded-For and the like are
+// ignored, as any caller can write them.
+func (a *Authenticator) Authenticate(r *http.Request) (Caller, error) {
+	credential, err := bearer(r.Header)
+	if err != nil {
+		return Caller{}, err
+	}
+	if credential != "" {
+		return a.recognise(credential)
+	}
+	switch {
+	case a.opts.Keys.Len() > 0:
+		return Caller{}, &Error{"a client key is required: send Authorization: Bearer <key>"}
+	case IsLoopback(r.RemoteAddr):
+		return Caller{Kind: Loopback}, nil
+	case a.opts.AllowAnonymous:
+		return Caller{Kind: Anonymous}, nil
+	default:
+		return Caller{}, &Error{"hf-micro only serves unauthenticated callers on its own machine: send a client key " +
+			"(the server sets HF_MICRO_API_KEYS; `hf-micro keygen` makes one) or your own Hub token as Authorization: Bearer"}
+	}
+}
+
+func (a *Authenticator) recognise(credential string) (Caller, error) {
+	if id, ok := a.opts.Keys.Match(credential); ok {
+		return Caller{Kind: ClientKey, KeyID: id}, nil
+	}
+	switch {
+	case strings.HasPrefix(credential, KeyPrefix):
+		// Never forwarded: a mistyped or revoked key must not reach the Hub as if it were a token.
+		return Caller{}, &Error{"unknown client key"}
+	case !a.opts.CallerTokens:
+		return Caller{}, &Error{"this hf-micro does not forward callers' own Hub tokens (HF_MICRO_CALLER_TOKENS=false): send a client key"}
+	}
+	return Caller{Kind: CallerToken, Token: hub.NewToken(credential)}, nil
+}
+
+// bearer reads "Authorization: Bearer <credential>". No header, and the literal "undefined" that
+// @huggingface/hub sends when it has no token, mean no credential.
+func bearer(h http.Header) (string, error) {
+	values := h.Values("Authorization")
+	if len(values) == 0 {
+		return "", nil
+	}
+	scheme, credential, _ := strings.Cut(values[0], " ")
+	credential = strings.TrimSpace(credential)
+	switch {
+	case len(values) > 1:
+		return "", &Error{"send one Authorization header"}
+	case !strings.EqualFold(scheme, "Bearer"):
+		return "", &Error{"send the credential as Authorization: Bearer <key or Hub token>"}
+	case credential == "" || credential == "undefined":
+		return "", nil
+	case strings.ContainsFunc(credential, func(r rune) bool { return r <= ' ' || r >= 0x7f }):
+		return "", &Error{"the bearer credential contains spaces or characters no key or token has"}
+	}
+	return credential, nil
+}
+
+// IsLoopback reports whether a socket address ("host:port") is on this machine.
+func IsLoopback(remoteAddr string) bool {
+	host, _, err := net.SplitHostPort(remoteAddr)
+	if err != nil {
+		return false
+	}
+	addr, err := netip.ParseAddr(host)
+	return err == nil && addr.Unmap().IsLoopback()
+}
+
+type contextKey struct{}
+
+// With returns a context that carries the caller.
+func With(ctx context.Context, c Caller) context.Context {
+	return context.WithValue(ctx, contextKey{}, c)
+}
+
+// From returns the caller in ctx; ok is false outside an authenticated request.
+func From(ctx context.Context) (c Caller, ok bool) {
+	c, ok = ctx.Value(contextKey{}).(Caller)
+	return c, ok
+}

@@ -1,0 +1,47 @@
+package server
+
+import (
+	"net/http"
+
+	"github.com/hf-micro/hf-micro/internal/auth"
+	"github.com/hf-micro/hf-micro/internal/hub"
+	"github.com/hf-micro/hf-micro/internal/policy"
+	"github.com/hf-micro/hf-micro/internal/reqctx"
+)
+
+// withCaller authenticates the caller of an API route before anything else is read, so an unknown caller
+// learns nothing but how to authenticate.
+func (d *deps) withCaller(next handlerFunc) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		caller, err := d.auth.Authenticate(r)
+		if err != nil {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="hf-micro"`)
+			return &apiError{status: http.StatusUnauthorized, msg: err.Error(), cause: err}
+		}
+		reqctx.From(r.Context()).Caller = caller.String()
+		return next(w, r.WithContext(auth.With(r.Context(), caller)))
+	}
+}
+
+// hubFor is the only way a handler reaches the Hub. It records the action for the audit trail, applies the
+// policy when the server's token would be used, and returns a client holding the right token: the caller's
+// own, or the server's.
+func (d *deps) hubFor(r *http.Request, action policy.Action, t hub.RepoType, id hub.RepoID) (*hub.Client, error) {
+	info := reqctx.From(r.Context())
+	info.Action = string(action)
+	if id.Name != "" {
+		info.Repo, info.RepoType = id.String(), string(t)
+	}
+	caller, ok := auth.From(r.Context())
+	if !ok {
+		// A route that calls the Hub without withCaller is a programming error; refuse rather than serve it.
+		return nil, &apiError{status: http.StatusInternalServerError, msg: "internal error: route without authentication"}
+	}
+	if !caller.UsesServerToken() {
+		return d.hub.WithToken(caller.Token), nil
+	}
+	if err := d.policy.Check(action, id.Namespace); err != nil {
+		return nil, &apiError{status: http.StatusForbidden, msg: err.Error(), cause: err}
+	}
+	return d.hub, nil
+}
