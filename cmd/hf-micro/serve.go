@@ -35,6 +35,7 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger, onListen
 		Auth:         cfg.Auth,
 		Policy:       cfg.Policy,
 		CORSOrigins:  cfg.CORSOrigins,
+		PublicURL:    cfg.PublicURL,
 	})
 	if err != nil {
 		return err

@@ -35,6 +35,7 @@ type Config struct {
 	Auth        auth.Options  // client keys, callers' tokens, anonymous access
 	Policy      policy.Policy // what the server's token may be used for
 	CORSOrigins []string      // origins whose browsers may call the API; none by default
+	PublicURL   string        // hf-micro's base URL as its callers reach it; "" derives it from each request
 
 	HubTimeout        time.Duration // one whole Hub call
 	ShutdownTimeout   time.Duration // grace period for in-flight requests after SIGTERM
@@ -309,6 +310,18 @@ var settings = []setting{
 				}
 				c.CORSOrigins = append(c.CORSOrigins, origin)
 			}
+			return nil
+		}},
+	{env: "HF_MICRO_PUBLIC_URL", usage: "hf-micro's base URL as callers reach it, for Hub links it rewrites (default: from each request)",
+		apply: func(c *Config, v string) error {
+			if v == "" {
+				return nil
+			}
+			u, err := hub.ParseEndpoint(v)
+			if err != nil {
+				return err
+			}
+			c.PublicURL = u.String()
 			return nil
 		}},
 	{env: "HF_MICRO_HUB_TIMEOUT", flag: "hub-timeout", usage: "bound on one Hub call", fallback: hub.DefaultTimeout.String(),

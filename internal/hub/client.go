@@ -218,3 +218,22 @@ func (c *Client) doJSON(ctx context.Context, method string, u *url.URL, body any
 	}
 	return raw, nil
 }
+
+// Base returns a copy of the Hub's base URL.
+func (c *Client) Base() *url.URL {
+	u := *c.base
+	return &u
+}
+
+// Transport is the pooled transport every call to the Hub shares, the drop-in endpoint's included.
+func (c *Client) Transport() http.RoundTripper { return c.http.Transport }
+
+// Authorize puts the client's token in h as the Hub expects it, or removes any Authorization when the client
+// has none. It is how a request that does not go through Client's own methods gets the token.
+func (c *Client) Authorize(h http.Header) {
+	if c.token.IsZero() {
+		h.Del("Authorization")
+		return
+	}
+	h.Set("Authorization", "Bearer "+c.token.reveal())
+}

@@ -19,5 +19,7 @@ func routes(d *deps) []route {
 		{"POST /api/repo", d.withCaller(handleRepoCreate(d))},
 		{"PUT /api/repo", d.withCaller(handleRepoUpdate(d))},
 		{"DELETE /api/repo", d.withCaller(handleRepoDelete(d))},
+		// The drop-in Hub endpoint: every other Hub path (the Hub's API, file downloads) goes to the Hub.
+		{"/", handleDropIn(d)},
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 
 	"github.com/hf-micro/hf-micro/internal/auth"
+	"github.com/hf-micro/hf-micro/internal/dropin"
 	"github.com/hf-micro/hf-micro/internal/hub"
 	"github.com/hf-micro/hf-micro/internal/policy"
 	"github.com/hf-micro/hf-micro/internal/reqctx"
@@ -22,6 +23,7 @@ type Options struct {
 	Auth        auth.Options
 	Policy      policy.Policy
 	CORSOrigins []string
+	PublicURL   string // hf-micro's base URL for its callers, for rewritten Hub links; "" derives it per request
 }
 
 // deps is what handlers are made from.
@@ -30,6 +32,7 @@ type deps struct {
 	hub     *hub.Client // holds the server's token
 	auth    *auth.Authenticator
 	policy  policy.Policy
+	dropIn  *dropin.Proxy
 	opts    Options
 	docs    *apiDocs
 	openAPI []byte
@@ -45,12 +48,13 @@ func NewServer(logger *slog.Logger, hubClient *hub.Client, opts Options) (http.H
 		return nil, err
 	}
 	d := &deps{logger: logger, hub: hubClient, auth: auth.New(opts.Auth), policy: opts.Policy, opts: opts, docs: docs, openAPI: openAPI}
+	d.dropIn = newDropIn(d)
 
 	mux := http.NewServeMux()
 	for _, rt := range routes(d) {
 		mux.Handle(rt.pattern, d.adapt(rt.handler))
 	}
-	var h http.Handler = jsonMuxErrors(mux)
+	var h http.Handler = mux
 	h = withCORS(opts.CORSOrigins, h)
 	h = withSecurityHeaders(h)
 	h = withRecover(logger, h)
@@ -66,27 +70,32 @@ type handlerFunc func(w http.ResponseWriter, r *http.Request) error
 // logging its cause: 5xx as errors, 4xx at debug level, a caller that went away as 499 without a reply.
 func (d *deps) adapt(h handlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		info := reqctx.From(r.Context())
-		info.Route = r.Pattern
-		err := h(w, r)
-		if err == nil {
-			return
+		reqctx.From(r.Context()).Route = r.Pattern
+		if err := h(w, r); err != nil {
+			d.answerError(w, r, err)
 		}
-		e := toAPIError(err, d.whoseToken(r))
-		level := slog.LevelDebug
-		if e.status >= 500 {
-			level = slog.LevelError
-		}
-		d.logger.LogAttrs(r.Context(), level, "request failed",
-			slog.Int("status", e.status),
-			slog.String("error", e.msg),
-			slog.Any("cause", e.cause),
-			slog.String("request_id", info.RequestID))
-		if e.status == statusClientClosed {
-			return
-		}
-		writeError(w, info.RequestID, e)
 	})
+}
+
+// answerError logs an error's cause (5xx as errors, the rest at debug level) and answers it as JSON; a caller
+// that went away gets no answer, and is logged as 499.
+func (d *deps) answerError(w http.ResponseWriter, r *http.Request, err error) {
+	info := reqctx.From(r.Context())
+	e := toAPIError(err, d.whoseToken(r))
+	level := slog.LevelDebug
+	if e.status >= 500 {
+		level = slog.LevelError
+	}
+	d.logger.LogAttrs(r.Context(), level, "request failed",
+		slog.Int("status", e.status),
+		slog.String("error", e.msg),
+		slog.Any("cause", e.cause),
+		slog.String("request_id", info.RequestID))
+	if e.status == statusClientClosed {
+		return
+	}
+	w.Header().Set("X-Request-Id", info.RequestID)
+	writeError(w, info.RequestID, e)
 }
 
 // whoseToken says, for a 401 from the Hub, which token it refused.
@@ -101,39 +110,3 @@ func (d *deps) whoseToken(r *http.Request) string {
 		return "hf-micro has no Hub token: set HF_TOKEN on the server, or send your own Hub token"
 	}
 }
-
-// jsonMuxErrors answers the mux's own 404 and 405 in JSON, as every other error, keeping the Allow header.
-func jsonMuxErrors(mux *http.ServeMux) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h, pattern := mux.Handler(r)
-		if pattern != "" {
-			mux.ServeHTTP(w, r)
-			return
-		}
-		// The mux's fallback handler only sets headers and writes plain text: let it set them, then answer.
-		probe := &headerOnly{header: http.Header{}}
-		h.ServeHTTP(probe, r)
-		id := reqctx.From(r.Context()).RequestID
-		switch probe.status {
-		case http.StatusMethodNotAllowed:
-			w.Header().Set("Allow", probe.header.Get("Allow"))
-			writeError(w, id, &apiError{status: http.StatusMethodNotAllowed,
-				msg: r.Method + " is not allowed on " + r.URL.Path + "; allowed: " + probe.header.Get("Allow")})
-		case http.StatusNotFound:
-			writeError(w, id, &apiError{status: http.StatusNotFound, msg: "no such endpoint: " + r.URL.Path + "; GET / lists them"})
-		default:
-			// A redirect to the canonical path, for example: let the mux answer.
-			mux.ServeHTTP(w, r)
-		}
-	})
-}
-
-// headerOnly is a ResponseWriter that keeps the status and headers and drops the body.
-type headerOnly struct {
-	header http.Header
-	status int
-}
-
-func (h *headerOnly) Header() http.Header         { return h.header }
-func (h *headerOnly) Write(p []byte) (int, error) { return len(p), nil }
-func (h *headerOnly) WriteHeader(status int)      { h.status = status }
