@@ -18,7 +18,7 @@ const (
 )
 
 // Mutates reports whether the action changes something on the Hub (and so is audited).
-func (a Action) Mutates() bool { return a != Read }
+func (a Action) Mutates() bool { return a == Create || a == Update || a == Delete }
 
 // Policy is the operator's limits; the zero Policy allows everything.
 type Policy struct {

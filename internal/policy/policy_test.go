@@ -34,3 +34,11 @@ func TestCheck(t *testing.T) {
 		}
 	}
 }
+
+func TestMutates(t *testing.T) {
+	for action, want := range map[Action]bool{Read: false, "": false, Create: true, Update: true, Delete: true} {
+		if action.Mutates() != want {
+			t.Errorf("%q.Mutates() = %v", action, !want)
+		}
+	}
+}

@@ -100,14 +100,8 @@ func TestDropInCreateAndDeleteWithJSONBody(t *testing.T) {
 			t.Errorf("the Hub got Cookie %q, Authorization %q", req.Header.Get("Cookie"), req.Header.Get("Authorization"))
 		}
 	}
-	var audit int
-	for _, line := range strings.Split(h.logs.String(), "\n") {
-		if strings.Contains(line, `"msg":"audit"`) && strings.Contains(line, `"repo":"acme/m"`) {
-			audit++
-		}
-	}
-	if audit != 2 {
-		t.Errorf("want 2 audit lines for acme/m, got %d", audit)
+	if audit := h.logLines(t, 2, `"msg":"audit"`, `"repo":"acme/m"`); len(audit) != 2 {
+		t.Errorf("want 2 audit lines for acme/m, got %d", len(audit))
 	}
 }
 

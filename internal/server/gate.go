@@ -40,7 +40,7 @@ func (d *deps) hubFor(r *http.Request, action policy.Action, t hub.RepoType, id 
 	if !caller.UsesServerToken() {
 		return d.hub.WithToken(caller.Token), nil
 	}
-	if err := d.policy.Check(action, id.Namespace); err != nil {
+	if err := d.opts.Policy.Check(action, id.Namespace); err != nil {
 		return nil, &apiError{status: http.StatusForbidden, msg: err.Error(), cause: err}
 	}
 	return d.hub, nil

@@ -85,7 +85,7 @@ func withAccessLog(logger *slog.Logger, next http.Handler) http.Handler {
 		logger.LogAttrs(r.Context(), slog.LevelInfo, "request",
 			slog.String("method", r.Method),
 			slog.String("route", info.Route),
-			slog.String("path", r.URL.Path),
+			slog.String("path", r.URL.EscapedPath()),
 			slog.Int("status", status),
 			slog.Int64("bytes", rec.bytes),
 			slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000),

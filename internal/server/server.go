@@ -31,7 +31,6 @@ type deps struct {
 	logger  *slog.Logger
 	hub     *hub.Client // holds the server's token
 	auth    *auth.Authenticator
-	policy  policy.Policy
 	dropIn  *dropin.Proxy
 	opts    Options
 	docs    *apiDocs
@@ -47,7 +46,7 @@ func NewServer(logger *slog.Logger, hubClient *hub.Client, opts Options) (http.H
 	if err != nil {
 		return nil, err
 	}
-	d := &deps{logger: logger, hub: hubClient, auth: auth.New(opts.Auth), policy: opts.Policy, opts: opts, docs: docs, openAPI: openAPI}
+	d := &deps{logger: logger, hub: hubClient, auth: auth.New(opts.Auth), opts: opts, docs: docs, openAPI: openAPI}
 	d.dropIn = newDropIn(d)
 
 	mux := http.NewServeMux()

@@ -130,6 +130,28 @@ func startServer(t *testing.T, fake *fakehub.Hub, endpoint, token string, s setu
 	return h
 }
 
+// logLines waits until the log has want lines containing each of substrings, and returns those lines. The
+// access and audit lines are written after the reply is sent, so a test can see the reply first.
+func (h *harness) logLines(t *testing.T, want int, substrings ...string) []string {
+	t.Helper()
+	var found []string
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		found = found[:0]
+	lines:
+		for _, line := range strings.Split(h.logs.String(), "\n") {
+			for _, sub := range substrings {
+				if !strings.Contains(line, sub) {
+					continue lines
+				}
+			}
+			found = append(found, line)
+		}
+		if len(found) >= want || time.Now().After(deadline) {
+			return found
+		}
+	}
+}
+
 // reply is an answer from hf-micro, decoded.
 type reply struct {
 	status int
@@ -316,14 +338,12 @@ func TestAccessLog(t *testing.T) {
 	h.json(t, "GET", "/api/repo?type=model&name=alice/existing", "")
 	h.json(t, "GET", "/api/repo?type=model&name=alice/missing", "")
 	var lines []map[string]any
-	for _, line := range strings.Split(strings.TrimSpace(h.logs.String()), "\n") {
+	for _, line := range h.logLines(t, 2, `"msg":"request"`) {
 		var entry map[string]any
 		if err := json.Unmarshal([]byte(line), &entry); err != nil {
 			t.Fatalf("log line is not JSON: %s", line)
 		}
-		if entry["msg"] == "request" {
-			lines = append(lines, entry)
-		}
+		lines = append(lines, entry)
 	}
 	if len(lines) != 2 {
 		t.Fatalf("want 2 access lines, got %d:\n%s", len(lines), h.logs)
