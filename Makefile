@@ -5,7 +5,7 @@ LDFLAGS := -s -w -X main.version=$(VERSION)
 # Linters are pinned in tools/go.mod, apart from the service's own dependencies.
 TOOL    := $(GO) tool -modfile=tools/go.mod
 
-.PHONY: help build run demo test lint ci
+.PHONY: help build run demo test lint fuzz ci
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -26,6 +26,12 @@ lint: ## gofmt check, go vet, staticcheck
 	@unformatted=$$(gofmt -l .); if [ -n "$$unformatted" ]; then echo "gofmt would change:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./...
 	$(TOOL) staticcheck ./...
+
+FUZZTIME ?= 1m
+fuzz: ## fuzz request decoding and repository ids, FUZZTIME each
+	$(GO) test -run '^$$' -fuzz '^FuzzParseRepoID$$' -fuzztime $(FUZZTIME) ./internal/hub
+	$(GO) test -run '^$$' -fuzz '^FuzzCreateRequest$$' -fuzztime $(FUZZTIME) ./internal/server
+	$(GO) test -run '^$$' -fuzz '^FuzzUpdateRequest$$' -fuzztime $(FUZZTIME) ./internal/server
 
 ci: ## what CI runs
 	bash .ci/run
