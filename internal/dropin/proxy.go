@@ -27,9 +27,8 @@ type Options struct {
 
 // Proxy passes requests to the Hub.
 type Proxy struct {
-	hub     string // base URL without a trailing slash
-	rewrite func(*httputil.ProxyRequest)
-	rp      *httputil.ReverseProxy
+	hub string // base URL without a trailing slash
+	rp  *httputil.ReverseProxy
 }
 
 // New builds the proxy.
