@@ -35,3 +35,42 @@ fuzz: ## fuzz request decoding and repository ids, FUZZTIME each
 
 ci: ## what CI runs
 	bash .ci/run
+
+# The container image (Dockerfile). `make build` above builds the binary alone; these build and run the image
+# with docker, or with podman: make image CONTAINER_ENGINE=podman.
+CONTAINER_ENGINE ?= docker
+IMAGE            ?= hf-micro:$(VERSION)
+# Settings (HF_TOKEN, ...) come from this file, so the token never appears on a command line. Docker reads it
+# literally: KEY=value lines, no quotes, no comments after a value.
+ENV_FILE         ?= .env
+# How the server is reached: published on the host's port 8080 by default.
+PUBLISH          ?= -p 8080:8080
+# More run flags, e.g. RUN_FLAGS="-d --name hf-micro".
+RUN_FLAGS        ?=
+# The CA bundle mntcerts mounts: the CA of a TLS-inspecting proxy, or of a private Hub mirror.
+CA_BUNDLE        ?= ./ca-bundle.pem
+# podman writes OCI images by default, and OCI image configs have no HEALTHCHECK: ask for docker's format.
+IMAGE_FORMAT     := $(if $(findstring podman,$(CONTAINER_ENGINE)),--format docker)
+
+.PHONY: image rundocker mntcerts container-test
+
+# BINARY_FROM=build is the Dockerfile's default, said again for podman before 4.4 (Debian 12's 4.3), which
+# ignores an ARG's default when it picks the stages to build.
+image: ## build the container image: IMAGE, default hf-micro:VERSION (make build builds the binary alone)
+	$(CONTAINER_ENGINE) build $(IMAGE_FORMAT) --build-arg BINARY_FROM=build --build-arg VERSION=$(VERSION) -t $(IMAGE) .
+
+rundocker: ## run the image on http://localhost:8080, settings from ENV_FILE (default .env)
+	@test -f "$(ENV_FILE)" || { echo "no $(ENV_FILE): cp .env.sample .env, then set HF_TOKEN in it"; exit 1; }
+	$(CONTAINER_ENGINE) run --rm --env-file "$(ENV_FILE)" $(PUBLISH) $(RUN_FLAGS) $(IMAGE)
+
+# SSL_CERT_FILE replaces the image's CA bundle: CA_BUNDLE must hold every CA the server needs to trust.
+# --mount, unlike -v, fails when the file is missing instead of creating a directory in its place.
+mntcerts: ## like rundocker, trusting the CAs in CA_BUNDLE (behind a TLS-inspecting proxy)
+	@test -f "$(ENV_FILE)" || { echo "no $(ENV_FILE): cp .env.sample .env, then set HF_TOKEN in it"; exit 1; }
+	@test -f "$(CA_BUNDLE)" || { echo "no $(CA_BUNDLE): set CA_BUNDLE to your proxy's CA certificates (PEM)"; exit 1; }
+	$(CONTAINER_ENGINE) run --rm --env-file "$(ENV_FILE)" $(PUBLISH) $(RUN_FLAGS) \
+		--mount type=bind,source="$(abspath $(CA_BUNDLE))",target=/etc/ssl/certs/extra-ca.pem,readonly \
+		-e SSL_CERT_FILE=/etc/ssl/certs/extra-ca.pem $(IMAGE)
+
+container-test: ## build the image with podman and test it as a user would (root; installs podman if missing)
+	bash test/container/run.sh
