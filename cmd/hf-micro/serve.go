@@ -36,6 +36,8 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger, onListen
 		Policy:       cfg.Policy,
 		CORSOrigins:  cfg.CORSOrigins,
 		PublicURL:    cfg.PublicURL,
+
+		AccountCacheTTL: cfg.AccountCacheTTL,
 	})
 	if err != nil {
 		return err

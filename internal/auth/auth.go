@@ -4,6 +4,7 @@ package auth
 
 import (
 	"context"
+	"crypto/sha256"
 	"net"
 	"net/http"
 	"net/netip"
@@ -27,7 +28,13 @@ type Caller struct {
 	Kind  Kind
 	KeyID string    // for ClientKey: a short, non-reversible id of the key
 	Token hub.Token // for CallerToken: the caller's own Hub token, forwarded as it is
+
+	tokenDigest [sha256.Size]byte // of Token, to tell callers' tokens apart without keeping them around
 }
+
+// TokenDigest is the SHA-256 of a caller's own token (zero for other callers): a key for per-credential state
+// that holds no secret.
+func (c Caller) TokenDigest() [sha256.Size]byte { return c.tokenDigest }
 
 // UsesServerToken reports whether the request acts with the server's Hub token, and so falls under the policy.
 func (c Caller) UsesServerToken() bool { return c.Kind != CallerToken }
@@ -91,7 +98,7 @@ func (a *Authenticator) recognise(credential string) (Caller, error) {
 	case !a.opts.CallerTokens:
 		return Caller{}, &Error{"this hf-micro does not forward callers' own Hub tokens (HF_MICRO_CALLER_TOKENS=false): send a client key"}
 	}
-	return Caller{Kind: CallerToken, Token: hub.NewToken(credential)}, nil
+	return Caller{Kind: CallerToken, Token: hub.NewToken(credential), tokenDigest: sha256.Sum256([]byte(credential))}, nil
 }
 
 // bearer reads "Authorization: Bearer <credential>". No header, and the literal "undefined" that

@@ -37,6 +37,7 @@ type Config struct {
 	CORSOrigins []string      // origins whose browsers may call the API; none by default
 	PublicURL   string        // hf-micro's base URL as its callers reach it; "" derives it from each request
 
+	AccountCacheTTL   time.Duration // how long GET /api/account reuses a credential's answer; 0 = off
 	HubTimeout        time.Duration // one whole Hub call
 	ShutdownTimeout   time.Duration // grace period for in-flight requests after SIGTERM
 	ReadHeaderTimeout time.Duration
@@ -54,6 +55,7 @@ const (
 	DefaultReadHeaderTimeout = 10 * time.Second
 	DefaultIdleTimeout       = 120 * time.Second
 	DefaultMaxBodyBytes      = 1 << 20
+	DefaultAccountCacheTTL   = 5 * time.Second
 )
 
 // tokenVariables are read in this order: HF_TOKEN as huggingface_hub names it, HF_ACCESS_TOKEN as the original
@@ -324,6 +326,15 @@ var settings = []setting{
 			c.PublicURL = u.String()
 			return nil
 		}},
+	{env: "HF_MICRO_ACCOUNT_CACHE_TTL", usage: "how long GET /api/account reuses an answer per credential; 0 turns caching off", fallback: DefaultAccountCacheTTL.String(),
+		apply: func(c *Config, v string) error {
+			d, err := parseDuration(v)
+			if err == nil && d < 0 {
+				err = fmt.Errorf("must not be negative, got %q", v)
+			}
+			c.AccountCacheTTL = d
+			return err
+		}},
 	{env: "HF_MICRO_HUB_TIMEOUT", flag: "hub-timeout", usage: "bound on one Hub call", fallback: hub.DefaultTimeout.String(),
 		apply: duration(func(c *Config) *time.Duration { return &c.HubTimeout })},
 	{env: "HF_MICRO_SHUTDOWN_TIMEOUT", flag: "shutdown-timeout", usage: "grace period for in-flight requests on SIGTERM", fallback: DefaultShutdownTimeout.String(),
@@ -378,21 +389,26 @@ func checkPort(v string) error {
 	return nil
 }
 
-// duration accepts Go durations ("30s", "1m") and plain seconds ("30").
+// duration sets a positive duration.
 func duration(field func(*Config) *time.Duration) func(*Config, string) error {
 	return func(c *Config, v string) error {
-		d, err := time.ParseDuration(v)
-		if err != nil {
-			secs, errSecs := strconv.Atoi(v)
-			if errSecs != nil {
-				return fmt.Errorf("want a duration such as 30s or 2m, got %q", v)
-			}
-			d = time.Duration(secs) * time.Second
-		}
-		if d <= 0 {
-			return fmt.Errorf("must be more than zero, got %q", v)
+		d, err := parseDuration(v)
+		if err == nil && d <= 0 {
+			err = fmt.Errorf("must be more than zero, got %q", v)
 		}
 		*field(c) = d
-		return nil
+		return err
 	}
+}
+
+// parseDuration accepts Go durations ("30s", "1m") and plain seconds ("30").
+func parseDuration(v string) (time.Duration, error) {
+	if d, err := time.ParseDuration(v); err == nil {
+		return d, nil
+	}
+	secs, err := strconv.Atoi(v)
+	if err != nil {
+		return 0, fmt.Errorf("want a duration such as 30s or 2m, got %q", v)
+	}
+	return time.Duration(secs) * time.Second, nil
 }

@@ -164,6 +164,19 @@ func TestInvalidValues(t *testing.T) {
 	}
 }
 
+func TestAccountCacheTTL(t *testing.T) {
+	inDir(t, "")
+	for value, want := range map[string]time.Duration{"": 5 * time.Second, "0": 0, "0s": 0, "-1s": -1, "2s": 2 * time.Second, "10": 10 * time.Second} {
+		cfg, err := Load(nil, env(map[string]string{"HF_MICRO_ACCOUNT_CACHE_TTL": value}), io.Discard)
+		switch {
+		case want < 0 && err == nil:
+			t.Errorf("%q accepted", value)
+		case want >= 0 && (err != nil || cfg.AccountCacheTTL != want):
+			t.Errorf("%q: %v, %v", value, cfg.AccountCacheTTL, err)
+		}
+	}
+}
+
 func TestDurationsInSeconds(t *testing.T) {
 	inDir(t, "")
 	cfg, err := Load(nil, env(map[string]string{"HF_MICRO_HUB_TIMEOUT": "5", "HF_MICRO_SHUTDOWN_TIMEOUT": "1m"}), io.Discard)

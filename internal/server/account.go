@@ -3,18 +3,21 @@ package server
 import (
 	"net/http"
 
+	"github.com/hf-micro/hf-micro/internal/auth"
 	"github.com/hf-micro/hf-micro/internal/hub"
 	"github.com/hf-micro/hf-micro/internal/policy"
 )
 
-// handleAccount answers with the Hub's whoami-v2 for the token in use (the server's, or the caller's own), every field as the Hub sent it.
+// handleAccount answers with the Hub's whoami-v2 for the token in use (the server's, or the caller's own),
+// through the account cache, every field as the Hub sent it.
 func handleAccount(d *deps) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		hubClient, err := d.hubFor(r, policy.Read, "", hub.RepoID{})
 		if err != nil {
 			return err
 		}
-		account, err := hubClient.WhoAmI(r.Context())
+		caller, _ := auth.From(r.Context())
+		account, err := d.accounts.get(r.Context(), credentialKey(caller), hubClient.WhoAmI)
 		if err != nil {
 			return err
 		}

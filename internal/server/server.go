@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"sync/atomic"
+	"time"
 
 	"github.com/hf-micro/hf-micro/internal/auth"
 	"github.com/hf-micro/hf-micro/internal/dropin"
@@ -24,17 +25,20 @@ type Options struct {
 	Policy      policy.Policy
 	CORSOrigins []string
 	PublicURL   string // hf-micro's base URL for its callers, for rewritten Hub links; "" derives it per request
+	// AccountCacheTTL is how long a credential's whoami-v2 answer is reused; 0 calls the Hub every time.
+	AccountCacheTTL time.Duration
 }
 
 // deps is what handlers are made from.
 type deps struct {
-	logger  *slog.Logger
-	hub     *hub.Client // holds the server's token
-	auth    *auth.Authenticator
-	dropIn  *dropin.Proxy
-	opts    Options
-	docs    *apiDocs
-	openAPI []byte
+	logger   *slog.Logger
+	hub      *hub.Client // holds the server's token
+	auth     *auth.Authenticator
+	dropIn   *dropin.Proxy
+	accounts *accountCache
+	opts     Options
+	docs     *apiDocs
+	openAPI  []byte
 }
 
 // NewServer builds the whole HTTP handler: middleware around the routes.
@@ -48,6 +52,7 @@ func NewServer(logger *slog.Logger, hubClient *hub.Client, opts Options) (http.H
 	}
 	d := &deps{logger: logger, hub: hubClient, auth: auth.New(opts.Auth), opts: opts, docs: docs, openAPI: openAPI}
 	d.dropIn = newDropIn(d)
+	d.accounts = newAccountCache(opts.AccountCacheTTL)
 
 	mux := http.NewServeMux()
 	for _, rt := range routes(d) {
