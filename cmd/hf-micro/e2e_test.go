@@ -442,3 +442,29 @@ func TestOversizedHeaders(t *testing.T) {
 		t.Errorf("status %d, want 431", resp.StatusCode)
 	}
 }
+
+func TestPprofOnLoopbackOnly(t *testing.T) {
+	p := startBinary(t, nil, "HF_MICRO_PPROF_ADDR=127.0.0.1:0")
+	m := regexp.MustCompile(`"msg":"profiler","addr":"([^"]+)"`).FindStringSubmatch(p.stderr.String())
+	if m == nil {
+		t.Fatalf("no profiler line:\n%s", p.stderr)
+	}
+	resp, err := http.Get("http://" + m[1] + "/debug/pprof/goroutine?debug=1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(body), "goroutine profile") {
+		t.Errorf("profiler: %d %.80s", resp.StatusCode, body)
+	}
+	// Not on the API's own port.
+	resp, err = http.Get(p.base + "/debug/pprof/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 404 {
+		t.Errorf("the API port serves the profiler: %d", resp.StatusCode)
+	}
+}

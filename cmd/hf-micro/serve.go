@@ -50,6 +50,11 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger, onListen
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
 
+	if cfg.PprofAddr != "" {
+		if err := servePprof(ctx, cfg.PprofAddr, logger); err != nil {
+			return fmt.Errorf("HF_MICRO_PPROF_ADDR: %w", err)
+		}
+	}
 	listener, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)

@@ -38,6 +38,7 @@ type Config struct {
 	PublicURL   string        // hf-micro's base URL as its callers reach it; "" derives it from each request
 
 	AccountCacheTTL   time.Duration // how long GET /api/account reuses a credential's answer; 0 = off
+	PprofAddr         string        // loopback address for net/http/pprof; "" = off
 	HubTimeout        time.Duration // one whole Hub call
 	ShutdownTimeout   time.Duration // grace period for in-flight requests after SIGTERM
 	ReadHeaderTimeout time.Duration
@@ -334,6 +335,18 @@ var settings = []setting{
 			}
 			c.AccountCacheTTL = d
 			return err
+		}},
+	{env: "HF_MICRO_PPROF_ADDR", usage: "serve Go's profiler (net/http/pprof) on this loopback address, e.g. 127.0.0.1:6060",
+		apply: func(c *Config, v string) error {
+			if v == "" {
+				return nil
+			}
+			host, port, err := net.SplitHostPort(v)
+			if ip := net.ParseIP(host); err != nil || ip == nil || !ip.IsLoopback() || checkPort(port) != nil {
+				return fmt.Errorf("want a loopback address such as 127.0.0.1:6060 (the profiler must not be reachable from elsewhere), got %q", v)
+			}
+			c.PprofAddr = v
+			return nil
 		}},
 	{env: "HF_MICRO_HUB_TIMEOUT", flag: "hub-timeout", usage: "bound on one Hub call", fallback: hub.DefaultTimeout.String(),
 		apply: duration(func(c *Config) *time.Duration { return &c.HubTimeout })},

@@ -229,6 +229,7 @@ func TestAccessSettings(t *testing.T) {
 		"HF_MICRO_ALLOW_ANONYMOUS":    "yes please",
 		"HF_MICRO_ALLOWED_NAMESPACES": "acme,../etc",
 		"HF_MICRO_CORS_ORIGINS":       "*",
+		"HF_MICRO_PPROF_ADDR":         "0.0.0.0:6060",
 	} {
 		_, err := Load(nil, env(map[string]string{name: value}), io.Discard)
 		if err == nil || !strings.HasPrefix(err.Error(), "invalid configuration: "+name+": ") {
