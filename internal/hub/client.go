@@ -34,6 +34,7 @@ type Client struct {
 	token     Token
 	userAgent string
 	http      *http.Client
+	retries   *retryBudget // shared by every copy of the client (WithToken)
 }
 
 // DefaultTimeout bounds one Hub call when Options.Timeout is zero.
@@ -65,6 +66,7 @@ func New(opts Options) (*Client, error) {
 			Timeout:       timeout,
 			CheckRedirect: keepTokenOnHost,
 		},
+		retries: newRetryBudget(),
 	}, nil
 }
 
@@ -147,14 +149,29 @@ func (c *Client) apiURL(segments ...string) *url.URL {
 }
 
 // do sends one call and returns the response of a 2xx answer, or an *Error. The caller closes the body.
+// Reads that fail in a way worth retrying are tried again (retry.go).
 func (c *Client) do(ctx context.Context, method string, u *url.URL, body any) (*http.Response, error) {
-	var reader io.Reader
+	var encoded []byte
 	if body != nil {
-		encoded, err := json.Marshal(body)
-		if err != nil {
+		var err error
+		if encoded, err = json.Marshal(body); err != nil {
 			return nil, fmt.Errorf("hub: encoding %s %s: %w", method, u.Path, err)
 		}
-		reader = bytes.NewReader(encoded)
+	}
+	c.retries.deposit()
+	for attempt := 1; ; attempt++ {
+		resp, err := c.attempt(ctx, method, u, encoded)
+		if err == nil || attempt == maxAttempts || !retryable(method, err) || !c.retries.withdraw() || !backoff(ctx, attempt) {
+			return resp, err
+		}
+	}
+}
+
+// attempt sends one request.
+func (c *Client) attempt(ctx context.Context, method string, u *url.URL, body []byte) (*http.Response, error) {
+	var reader io.Reader
+	if body != nil {
+		reader = bytes.NewReader(body)
 	}
 	req, err := http.NewRequestWithContext(ctx, method, u.String(), reader)
 	if err != nil {
