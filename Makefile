@@ -74,3 +74,19 @@ mntcerts: ## like rundocker, trusting the CAs in CA_BUNDLE (behind a TLS-inspect
 
 container-test: ## build the image with podman and test it as a user would (root; installs podman if missing)
 	bash test/container/run.sh
+
+# Checks of the CI, release and deployment configuration; the tools are pinned in tools/go.mod.
+.PHONY: check-workflows check-release check-deploy lint-ci
+
+check-workflows: ## actionlint on .github/ (it runs shellcheck on run: steps when shellcheck is installed)
+	$(TOOL) actionlint
+
+check-release: ## goreleaser check, and a snapshot build for this machine (dist/, removed after)
+	$(TOOL) goreleaser check
+	$(TOOL) goreleaser build --snapshot --clean --single-target
+	rm -rf dist
+
+check-deploy: ## deploy/azure and the workflows agree with the service (tools/deploycheck)
+	cd tools && $(GO) vet ./... && $(GO) tool staticcheck ./... && $(GO) test -count=1 ./...
+
+lint-ci: check-workflows check-release check-deploy ## all three
