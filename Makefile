@@ -5,7 +5,7 @@ LDFLAGS := -s -w -X main.version=$(VERSION)
 # Linters are pinned in tools/go.mod, apart from the service's own dependencies.
 TOOL    := $(GO) tool -modfile=tools/go.mod
 
-.PHONY: help build run demo test lint fuzz ci
+.PHONY: help build run demo test lint fuzz soak ci
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -28,10 +28,15 @@ lint: ## gofmt check, go vet, staticcheck
 	$(TOOL) staticcheck ./...
 
 FUZZTIME ?= 1m
-fuzz: ## fuzz request decoding and repository ids, FUZZTIME each
+fuzz: ## fuzz request decoding, repository ids and the drop-in rewriting, FUZZTIME each
 	$(GO) test -run '^$$' -fuzz '^FuzzParseRepoID$$' -fuzztime $(FUZZTIME) ./internal/hub
 	$(GO) test -run '^$$' -fuzz '^FuzzCreateRequest$$' -fuzztime $(FUZZTIME) ./internal/server
 	$(GO) test -run '^$$' -fuzz '^FuzzUpdateRequest$$' -fuzztime $(FUZZTIME) ./internal/server
+	$(GO) test -run '^$$' -fuzz '^FuzzRewrite$$' -fuzztime $(FUZZTIME) ./internal/dropin
+
+SOAK ?= 60s
+soak: ## soak the binary: 16 clients, mixed routes, a faulty Hub, for SOAK (default 60s)
+	HF_MICRO_SOAK=$(SOAK) $(GO) test -run '^TestSoak$$' -count=1 -v -timeout 10m ./cmd/hf-micro
 
 ci: ## what CI runs
 	bash .ci/run

@@ -227,6 +227,8 @@ func TestOriginalExamplesInDemo(t *testing.T) {
 		t.Fatalf("found %d examples in the README", len(commands))
 	}
 	p := startBinary(t, []string{"demo"}, "HF_TOKEN=hf_realtokenmustbeignored")
+	// The banner is printed once the server accepts connections, so /healthz may answer before it is complete.
+	waitFor(t, func() bool { return strings.Contains(p.stdout.String(), "Stop with Ctrl-C") })
 	if !strings.Contains(p.stdout.String(), "fake Hub") || !strings.Contains(p.stdout.String(), "curl -sS") {
 		t.Errorf("the demo banner lacks its instructions:\n%s", p.stdout)
 	}

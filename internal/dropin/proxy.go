@@ -6,10 +6,15 @@ package dropin
 
 import (
 	"context"
+	"errors"
+	"io"
+	"log"
 	"net/http"
 	"net/http/httputil"
 	"net/url"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/hf-micro/hf-micro/internal/reqctx"
 )
@@ -23,17 +28,28 @@ type Options struct {
 	Authorize func(in *http.Request, h http.Header)
 	// ErrorHandler answers when the Hub could not be reached or did not answer.
 	ErrorHandler func(http.ResponseWriter, *http.Request, error)
+	// BodyIdleTimeout bounds the wait for each read of the Hub's answer body, so that a Hub that stalls
+	// mid-body cuts the caller's stream instead of holding it open forever; 0 means no bound. It bounds the
+	// gaps, not the whole body: a long download that keeps moving is never cut.
+	BodyIdleTimeout time.Duration
+	// BodyError is told when reading the Hub's answer body failed after the status was sent (the caller then
+	// gets a cut-off stream); in is the incoming request. A caller that went away is not reported.
+	BodyError func(in *http.Request, err error)
+	// ErrorLog receives net/http/httputil's own messages; nil means the standard logger.
+	ErrorLog *log.Logger
 }
 
 // Proxy passes requests to the Hub.
 type Proxy struct {
-	hub string // base URL without a trailing slash
-	rp  *httputil.ReverseProxy
+	hub       string // base URL without a trailing slash
+	rp        *httputil.ReverseProxy
+	idle      time.Duration
+	bodyError func(*http.Request, error)
 }
 
 // New builds the proxy.
 func New(o Options) *Proxy {
-	p := &Proxy{hub: strings.TrimSuffix(o.Hub.String(), "/")}
+	p := &Proxy{hub: strings.TrimSuffix(o.Hub.String(), "/"), idle: o.BodyIdleTimeout, bodyError: o.BodyError}
 	p.rp = &httputil.ReverseProxy{
 		Rewrite: func(pr *httputil.ProxyRequest) {
 			// SetURL keeps the request's escaped path (refs%2Fpr%2F1 stays one segment) under the Hub's base.
@@ -49,6 +65,7 @@ func New(o Options) *Proxy {
 		ErrorHandler:   o.ErrorHandler,
 		// A negative interval flushes every write: downloads and streamed answers go out as they come.
 		FlushInterval: -1,
+		ErrorLog:      o.ErrorLog,
 	}
 	return p
 }
@@ -69,6 +86,9 @@ func (p *Proxy) modifyResponse(resp *http.Response) error {
 	if info := reqctx.From(resp.Request.Context()); info != nil {
 		info.UpstreamStatus = resp.StatusCode
 	}
+	if resp.Body != nil && resp.Body != http.NoBody && (p.idle > 0 || p.bodyError != nil) {
+		resp.Body = newWatchedBody(resp.Request, resp.Body, p.idle, p.bodyError)
+	}
 	public, _ := resp.Request.Context().Value(publicBaseKey{}).(string)
 	if public == "" {
 		return nil
@@ -85,4 +105,68 @@ func (p *Proxy) modifyResponse(resp *http.Response) error {
 	}
 	h.Del("Set-Cookie")
 	return nil
+}
+
+// errBodyStalled is the read error of an answer body that sent nothing for the idle timeout.
+var errBodyStalled = errors.New("the Hub sent nothing more of its answer within the timeout")
+
+// watchedBody is the Hub's answer body with a bound on each read: when one waits longer than the idle
+// timeout, the body is closed, which ends the read and so the copy to the caller. Only the time spent waiting
+// on the Hub counts; time spent writing to a slow caller does not.
+type watchedBody struct {
+	body    io.ReadCloser
+	req     *http.Request // the outgoing request, whose context tells a caller that went away
+	idle    time.Duration
+	report  func(*http.Request, error)
+	timer   *time.Timer
+	mu      sync.Mutex
+	stalled bool
+	failed  bool // the first failure was reported
+}
+
+func newWatchedBody(req *http.Request, body io.ReadCloser, idle time.Duration, report func(*http.Request, error)) *watchedBody {
+	b := &watchedBody{body: body, req: req, idle: idle, report: report}
+	if idle > 0 {
+		b.timer = time.AfterFunc(time.Hour, b.expire)
+		b.timer.Stop()
+	}
+	return b
+}
+
+func (b *watchedBody) expire() {
+	b.mu.Lock()
+	b.stalled = true
+	b.mu.Unlock()
+	_ = b.body.Close()
+}
+
+func (b *watchedBody) Read(p []byte) (int, error) {
+	if b.timer != nil {
+		b.timer.Reset(b.idle)
+	}
+	n, err := b.body.Read(p)
+	if b.timer != nil {
+		b.timer.Stop()
+	}
+	if err == nil || err == io.EOF {
+		return n, err
+	}
+	b.mu.Lock()
+	if b.stalled {
+		err = errBodyStalled
+	}
+	first := !b.failed
+	b.failed = true
+	b.mu.Unlock()
+	if first && b.report != nil && b.req.Context().Err() == nil {
+		b.report(b.req, err)
+	}
+	return n, err
+}
+
+func (b *watchedBody) Close() error {
+	if b.timer != nil {
+		b.timer.Stop()
+	}
+	return b.body.Close()
 }

@@ -99,6 +99,14 @@ func New() *Hub {
 // AddUser creates a user account. It panics on an invalid or taken name.
 func (h *Hub) AddUser(name string) { h.addUser(name, name) }
 
+// SetRateQuota sets the requests each caller may make per rate-limit window (1000 by default, as on the Hub),
+// for load tests that would otherwise only measure the fake's 429s.
+func (h *Hub) SetRateQuota(n int) {
+	h.mu.Lock()
+	h.quota = n
+	h.mu.Unlock()
+}
+
 func (h *Hub) addUser(name, fullname string) {
 	h.mu.Lock()
 	defer h.mu.Unlock()

@@ -129,6 +129,9 @@ func NewTransport(responseHeaderTimeout time.Duration) *http.Transport {
 	}
 }
 
+// Timeout is the bound on one Hub call (HF_MICRO_HUB_TIMEOUT).
+func (c *Client) Timeout() time.Duration { return c.http.Timeout }
+
 // Endpoint returns the Hub base URL the client calls.
 func (c *Client) Endpoint() string { return c.base.String() }
 

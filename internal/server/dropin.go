@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"log/slog"
 	"net/http"
 
 	"github.com/hf-micro/hf-micro/internal/dropin"
@@ -25,6 +26,17 @@ func newDropIn(d *deps) *dropin.Proxy {
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
 			d.answerError(w, r, &hub.NetworkError{Method: r.Method, Path: r.URL.Path, Err: err})
 		},
+		// A Hub that stalls mid-answer cuts the caller's stream after the Hub timeout without data, instead
+		// of holding the connection forever; the status has been sent, so the cause can only be logged.
+		BodyIdleTimeout: d.hub.Timeout(),
+		BodyError: func(in *http.Request, err error) {
+			d.logger.LogAttrs(in.Context(), slog.LevelError, "Hub answer cut off",
+				slog.String("error", "the Hub's answer broke off after its status was sent; the caller got a cut-off stream"),
+				slog.Any("cause", &hub.NetworkError{Method: in.Method, Path: in.URL.Path, Err: err}),
+				slog.String("request_id", reqctx.From(in.Context()).RequestID))
+		},
+		// httputil's own lines repeat BodyError's, without the request id: debug level.
+		ErrorLog: slog.NewLogLogger(d.logger.Handler(), slog.LevelDebug),
 	})
 }
 

@@ -139,6 +139,10 @@ func writeError(w http.ResponseWriter, requestID string, e *apiError) {
 	if e.hub != nil {
 		body.HubStatus, body.HubErrorCode, body.HubRequestID = e.hub.Status, e.hub.Code, e.hub.RequestID
 	}
+	if e.hub != nil && e.hub.RateLimit != "" {
+		// The Hub's quota, as huggingface_hub reads it to wait for the window's reset.
+		w.Header().Set("RateLimit", e.hub.RateLimit)
+	}
 	if e.retryAfter > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(int((e.retryAfter+time.Second-1)/time.Second)))
 	}

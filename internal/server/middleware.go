@@ -75,36 +75,48 @@ func withAccessLog(logger *slog.Logger, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		rec := &statusRecorder{ResponseWriter: w}
+		// Deferred, so that a reply cut off on purpose (http.ErrAbortHandler, as the drop-in proxy does when the
+		// Hub's answer breaks off mid-body) still has its line; the panic then goes on to net/http.
+		defer func() {
+			aborted := recover()
+			logAccess(logger, r, rec, start)
+			if aborted != nil {
+				panic(aborted)
+			}
+		}()
 		next.ServeHTTP(rec, r)
-
-		info := reqctx.From(r.Context())
-		status := rec.status
-		if r.Context().Err() != nil && status == 0 {
-			status = statusClientClosed
-		}
-		logger.LogAttrs(r.Context(), slog.LevelInfo, "request",
-			slog.String("method", r.Method),
-			slog.String("route", info.Route),
-			slog.String("path", r.URL.EscapedPath()),
-			slog.Int("status", status),
-			slog.Int64("bytes", rec.bytes),
-			slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000),
-			slog.Int("upstream_status", info.UpstreamStatus),
-			slog.String("caller", info.Caller),
-			slog.String("request_id", info.RequestID),
-		)
-		if policy.Action(info.Action).Mutates() {
-			logger.LogAttrs(r.Context(), slog.LevelInfo, "audit",
-				slog.String("request_id", info.RequestID),
-				slog.String("caller", info.Caller),
-				slog.String("action", info.Action),
-				slog.String("repo", info.Repo),
-				slog.String("type", info.RepoType),
-				slog.Int("status", status),
-				slog.Int("upstream_status", info.UpstreamStatus),
-			)
-		}
 	})
+}
+
+// logAccess writes the access line of a request, and its audit line when it asked to change something.
+func logAccess(logger *slog.Logger, r *http.Request, rec *statusRecorder, start time.Time) {
+	info := reqctx.From(r.Context())
+	status := rec.status
+	if r.Context().Err() != nil && status == 0 {
+		status = statusClientClosed
+	}
+	logger.LogAttrs(r.Context(), slog.LevelInfo, "request",
+		slog.String("method", r.Method),
+		slog.String("route", info.Route),
+		slog.String("path", r.URL.EscapedPath()),
+		slog.Int("status", status),
+		slog.Int64("bytes", rec.bytes),
+		slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000),
+		slog.Int("upstream_status", info.UpstreamStatus),
+		slog.String("caller", info.Caller),
+		slog.String("request_id", info.RequestID),
+	)
+	if policy.Action(info.Action).Mutates() {
+		logger.LogAttrs(r.Context(), slog.LevelInfo, "audit",
+			slog.String("request_id", info.RequestID),
+			slog.String("caller", info.Caller),
+			slog.String("action", info.Action),
+			slog.String("repo", info.Repo),
+			slog.String("type", info.RepoType),
+			slog.Int("status", status),
+			slog.Int("upstream_status", info.UpstreamStatus),
+		)
+	}
 }
 
 // withRecover turns a panic into a 500 JSON reply and a logged stack, except http.ErrAbortHandler, which
