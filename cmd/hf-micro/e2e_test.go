@@ -470,3 +470,39 @@ func TestPprofOnLoopbackOnly(t *testing.T) {
 		t.Errorf("the API port serves the profiler: %d", resp.StatusCode)
 	}
 }
+
+// TestDrainDelay: after SIGTERM, readiness turns 503 while the server still serves, for HF_MICRO_DRAIN_DELAY;
+// then the listener closes and the process exits 0.
+func TestDrainDelay(t *testing.T) {
+	p := startBinary(t, nil, "HF_MICRO_DRAIN_DELAY=2s")
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, func() bool { return strings.Contains(p.stderr.String(), `"msg":"draining"`) })
+	status := func(path string) int {
+		resp, err := http.Get(p.base + path)
+		if err != nil {
+			return -1
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if got := status("/readyz"); got != 503 {
+		t.Errorf("/readyz while draining = %d, want 503", got)
+	}
+	if got := status("/healthz"); got != 200 {
+		t.Errorf("/healthz while draining = %d, want 200: the server should still serve", got)
+	}
+	select {
+	case err := <-p.done:
+		if err != nil {
+			t.Errorf("exit: %v", err)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("hf-micro did not exit")
+	}
+	p.done <- nil
+	if got := status("/healthz"); got != -1 {
+		t.Errorf("still serving after the drain: %d", got)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"sync/atomic"
+	"time"
 
 	"github.com/hf-micro/hf-micro/internal/config"
 	"github.com/hf-micro/hf-micro/internal/hub"
@@ -15,7 +16,8 @@ import (
 )
 
 // serve runs the HTTP server until ctx ends, then shuts down gracefully: readiness turns 503 at once, the
-// listener closes, and in-flight requests get cfg.ShutdownTimeout to finish. onListen, when set, is told the
+// server goes on serving for cfg.DrainDelay, then the listener closes and in-flight requests get
+// cfg.ShutdownTimeout to finish. onListen, when set, is told the
 // address once the server accepts connections.
 func serve(ctx context.Context, cfg config.Config, logger *slog.Logger, onListen func(net.Addr)) error {
 	hubClient, err := hub.New(hub.Options{
@@ -80,6 +82,11 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger, onListen
 	}
 
 	draining.Store(true)
+	if cfg.DrainDelay > 0 {
+		// Load balancers learn from /readyz that this replica is going; meanwhile it serves as before.
+		logger.Info("draining", slog.String("delay", cfg.DrainDelay.String()))
+		time.Sleep(cfg.DrainDelay)
+	}
 	logger.Info("shutting down", slog.String("grace", cfg.ShutdownTimeout.String()))
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()

@@ -41,6 +41,7 @@ type Config struct {
 	PprofAddr         string        // loopback address for net/http/pprof; "" = off
 	HubTimeout        time.Duration // one whole Hub call
 	ShutdownTimeout   time.Duration // grace period for in-flight requests after SIGTERM
+	DrainDelay        time.Duration // how long to keep serving, with /readyz at 503, before closing the listener
 	ReadHeaderTimeout time.Duration
 	IdleTimeout       time.Duration
 	MaxBodyBytes      int64 // largest accepted request body
@@ -352,6 +353,15 @@ var settings = []setting{
 		apply: duration(func(c *Config) *time.Duration { return &c.HubTimeout })},
 	{env: "HF_MICRO_SHUTDOWN_TIMEOUT", flag: "shutdown-timeout", usage: "grace period for in-flight requests on SIGTERM", fallback: DefaultShutdownTimeout.String(),
 		apply: duration(func(c *Config) *time.Duration { return &c.ShutdownTimeout })},
+	{env: "HF_MICRO_DRAIN_DELAY", usage: "after SIGTERM, keep serving this long with /readyz at 503 before closing the listener", fallback: "0",
+		apply: func(c *Config, v string) error {
+			d, err := parseDuration(v)
+			if err == nil && d < 0 {
+				err = fmt.Errorf("must not be negative, got %q", v)
+			}
+			c.DrainDelay = d
+			return err
+		}},
 	{env: "HF_MICRO_READ_HEADER_TIMEOUT", usage: "time a client has to send its request headers", fallback: DefaultReadHeaderTimeout.String(),
 		apply: duration(func(c *Config) *time.Duration { return &c.ReadHeaderTimeout })},
 	{env: "HF_MICRO_IDLE_TIMEOUT", usage: "how long an idle keep-alive connection is kept", fallback: DefaultIdleTimeout.String(),

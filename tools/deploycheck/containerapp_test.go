@@ -338,25 +338,30 @@ func TestNoTokenInTheFile(t *testing.T) {
 func TestGracePeriodOutlastsShutdown(t *testing.T) {
 	s := readService(t)
 	app, c := loadContainerApp(t)
-	shutdown := s.shutdownTimeout
-	if v := literal(env(t, c)["HF_MICRO_SHUTDOWN_TIMEOUT"]); v != "" {
-		// As internal/config reads it: a Go duration, or whole seconds.
+	// As internal/config reads them: a Go duration, or whole seconds.
+	setting := func(name string, fallback time.Duration) time.Duration {
+		v := literal(env(t, c)[name])
+		if v == "" {
+			return fallback
+		}
 		d, err := time.ParseDuration(v)
 		if err != nil {
 			secs, errSecs := strconv.Atoi(v)
 			if errSecs != nil {
-				t.Fatalf("env HF_MICRO_SHUTDOWN_TIMEOUT=%q is neither a duration nor seconds", v)
+				t.Fatalf("env %s=%q is neither a duration nor seconds", name, v)
 			}
 			d = time.Duration(secs) * time.Second
 		}
-		shutdown = d
+		return d
 	}
+	// After SIGTERM hf-micro serves on for the drain delay, then gives in-flight requests the shutdown timeout.
+	shutdown := setting("HF_MICRO_DRAIN_DELAY", 0) + setting("HF_MICRO_SHUTDOWN_TIMEOUT", s.shutdownTimeout)
 	grace := app.Properties.Template.TerminationGracePeriodSeconds
 	if grace == nil {
 		t.Fatalf("template.terminationGracePeriodSeconds is not set (shutdown timeout %s)", shutdown)
 	}
 	if g := time.Duration(*grace) * time.Second; g <= shutdown {
-		t.Errorf("terminationGracePeriodSeconds %d is not longer than the shutdown timeout %s: in-flight requests would be killed before they finish", *grace, shutdown)
+		t.Errorf("terminationGracePeriodSeconds %d is not longer than the drain delay plus the shutdown timeout (%s): in-flight requests would be killed before they finish", *grace, shutdown)
 	}
 	if sc := app.Properties.Template.Scale; sc != nil && sc.MinReplicas != nil && sc.MaxReplicas != nil && *sc.MinReplicas > *sc.MaxReplicas {
 		t.Errorf("scale: minReplicas %d > maxReplicas %d", *sc.MinReplicas, *sc.MaxReplicas)
