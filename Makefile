@@ -95,3 +95,10 @@ check-deploy: ## deploy/azure and the workflows agree with the service (tools/de
 	cd tools && $(GO) vet ./... && $(GO) tool staticcheck ./... && $(GO) test -count=1 ./...
 
 lint-ci: check-workflows check-release check-deploy ## all three
+
+# The benchmark (bench/, issue #6): loopback only, about 6 minutes, installs wrk and nginx-light when missing.
+# BENCH_FLAGS go to bench/driver, e.g. BENCH_FLAGS="-duration 10s -rounds 5".
+BENCH_FLAGS ?=
+.PHONY: bench
+bench: ## benchmark hf-micro against direct, nginx and a plain ReverseProxy; writes docs/benchmarks.md
+	bash bench/run.sh $(BENCH_FLAGS)

@@ -1,0 +1,263 @@
+// Command upstream is a lean fake Hub for the benchmarks: HTTPS on loopback with a self-signed certificate, one
+// route (GET /api/whoami-v2, a realistic ~600-byte answer for the right bearer token, 401 otherwise, 404 for the
+// rest), an optional delay per answer to emulate a remote Hub, and counters on a plain-HTTP stats endpoint.
+//
+// It does as little as possible per request, so that what the benchmarks measure is the proxy in front of it.
+//
+//	upstream -listen 127.0.0.1:9443 -stats 127.0.0.1:9444 -ca-out ca.pem   (token in BENCH_HUB_TOKEN)
+//	curl 127.0.0.1:9444/stats                  counters as JSON
+//	curl -X POST '127.0.0.1:9444/delay?d=50ms' delay every answer from now on
+package main
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"flag"
+	"fmt"
+	"log"
+	"math/big"
+	"net"
+	"net/http"
+	"os"
+	"strconv"
+	"sync/atomic"
+	"time"
+)
+
+// whoami is a whoami-v2 answer shaped like the Hub's for a classic write token (hub-api.md section 2): every
+// required field, the optional ones a real user has, and one organisation.
+const whoami = `{"type":"user","id":"65a1f0c2e4b0d1a2b3c4d5e6","name":"alice","fullname":"Alice Martin",` +
+	`"email":"alice@example.com","emailVerified":true,"canPay":false,"isPro":false,"periodEnd":null,` +
+	`"avatarUrl":"/avatars/3f1c2a9b8e7d6c5b4a3f2e1d0c9b8a7f.svg","billingMode":"postpaid",` +
+	`"orgs":[{"type":"org","id":"65a1f0c2e4b0d1a2b3c4d5e7","name":"acme-research","fullname":"ACME Research",` +
+	`"email":null,"canPay":false,"avatarUrl":"/avatars/9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b.svg",` +
+	`"roleInOrg":"write","periodEnd":null,"billingMode":"postpaid"}],` +
+	`"auth":{"type":"access_token","accessToken":{"displayName":"bench-write","role":"write",` +
+	`"createdAt":"2025-01-15T09:30:00.000Z"}}}`
+
+const unauthorized = `{"error":"Invalid credentials in Authorization header"}`
+
+// counters are what the stats endpoint reports.
+type counters struct {
+	Conns         atomic.Int64 // TCP connections accepted
+	Handshakes    atomic.Int64 // TLS handshakes completed (full or resumed)
+	Resumed       atomic.Int64 // of which resumed a session
+	HandshakesH2  atomic.Int64 // of which negotiated h2
+	Requests      atomic.Int64 // every request
+	Whoami        atomic.Int64 // GET /api/whoami-v2 answered 200
+	Unauthorized  atomic.Int64 // 401s
+	NotFound      atomic.Int64 // 404s
+	InFlight      atomic.Int64
+	MaxInFlight   atomic.Int64
+	DelayNanosecs atomic.Int64
+}
+
+type stats struct {
+	Conns        int64  `json:"conns"`
+	Handshakes   int64  `json:"handshakes"`
+	Resumed      int64  `json:"resumed"`
+	HandshakesH2 int64  `json:"handshakes_h2"`
+	Requests     int64  `json:"requests"`
+	Whoami       int64  `json:"whoami"`
+	Unauthorized int64  `json:"unauthorized"`
+	NotFound     int64  `json:"not_found"`
+	MaxInFlight  int64  `json:"max_in_flight"`
+	Delay        string `json:"delay"`
+	BodyBytes    int    `json:"body_bytes"`
+}
+
+func main() {
+	listen := flag.String("listen", "127.0.0.1:9443", "HTTPS address of the fake Hub")
+	statsAddr := flag.String("stats", "127.0.0.1:9444", "plain-HTTP address of the stats endpoint")
+	caOut := flag.String("ca-out", "upstream-ca.pem", "where to write the self-signed certificate (PEM) clients must trust")
+	h2 := flag.Bool("h2", true, "offer HTTP/2 by ALPN as well as HTTP/1.1 (the real Hub offers both)")
+	delay := flag.Duration("delay", 0, "delay before every answer, to emulate a remote Hub")
+	flag.Parse()
+	token := os.Getenv("BENCH_HUB_TOKEN")
+	if token == "" {
+		log.Fatal("set BENCH_HUB_TOKEN")
+	}
+	if err := serve(*listen, *statsAddr, *caOut, token, *h2, *delay); err != nil {
+		log.Fatal(err)
+	}
+}
+
+func serve(listen, statsAddr, caOut, token string, h2 bool, delay time.Duration) error {
+	cert, err := selfSigned(caOut)
+	if err != nil {
+		return err
+	}
+	var c counters
+	c.DelayNanosecs.Store(int64(delay))
+
+	tlsConfig := &tls.Config{
+		Certificates: []tls.Certificate{cert},
+		// Called once per completed handshake, full or resumed: the count a proxy's connection pool should
+		// keep flat.
+		VerifyConnection: func(cs tls.ConnectionState) error {
+			c.Handshakes.Add(1)
+			if cs.DidResume {
+				c.Resumed.Add(1)
+			}
+			if cs.NegotiatedProtocol == "h2" {
+				c.HandshakesH2.Add(1)
+			}
+			return nil
+		},
+	}
+	var protocols http.Protocols
+	protocols.SetHTTP1(true)
+	protocols.SetHTTP2(h2)
+	hub := &http.Server{
+		Handler:           whoamiHandler(&c, "Bearer "+token),
+		TLSConfig:         tlsConfig,
+		Protocols:         &protocols,
+		ReadHeaderTimeout: 10 * time.Second,
+		ConnState: func(_ net.Conn, s http.ConnState) {
+			if s == http.StateNew {
+				c.Conns.Add(1)
+			}
+		},
+		ErrorLog: log.New(os.Stderr, "upstream: ", 0),
+	}
+	ln, err := net.Listen("tcp", listen)
+	if err != nil {
+		return err
+	}
+	statsLn, err := net.Listen("tcp", statsAddr)
+	if err != nil {
+		return err
+	}
+	go func() { log.Fatal(http.Serve(statsLn, statsHandler(&c))) }()
+	fmt.Fprintf(os.Stderr, "upstream: https://%s (h2=%v, delay=%s), stats http://%s/stats\n", ln.Addr(), h2, delay, statsLn.Addr())
+	return hub.ServeTLS(ln, "", "")
+}
+
+// whoamiHandler answers with fixed, pre-built headers and body: no routing table, no JSON encoding.
+func whoamiHandler(c *counters, wantAuth string) http.Handler {
+	body := []byte(whoami)
+	okHeaders := map[string][]string{
+		"Content-Type":                  {"application/json; charset=utf-8"},
+		"Content-Length":                {strconv.Itoa(len(body))},
+		"Etag":                          {`W/"` + strconv.FormatInt(int64(len(body)), 16) + `-bench0whoami0v2"`},
+		"Vary":                          {"Origin"},
+		"Access-Control-Expose-Headers": {"X-Repo-Commit,X-Request-Id,X-Error-Code,X-Error-Message,X-Total-Count,ETag,Link,Accept-Ranges,Content-Range"},
+		"Referrer-Policy":               {"strict-origin-when-cross-origin"},
+		"X-Powered-By":                  {"huggingface-moon"},
+		"Via":                           {"1.1 bench-upstream (CloudFront)"},
+		"X-Cache":                       {"Miss from cloudfront"},
+		"Cross-Origin-Opener-Policy":    {"same-origin"},
+	}
+	denied := []byte(unauthorized)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c.Requests.Add(1)
+		if n := c.InFlight.Add(1); n > c.MaxInFlight.Load() {
+			c.MaxInFlight.Store(n) // racy max, good enough for a report
+		}
+		defer c.InFlight.Add(-1)
+		if d := time.Duration(c.DelayNanosecs.Load()); d > 0 {
+			t := time.NewTimer(d)
+			select {
+			case <-t.C:
+			case <-r.Context().Done():
+				t.Stop()
+				return
+			}
+		}
+		h := w.Header()
+		// The Hub echoes the caller's trace id inside its request id.
+		h["X-Request-Id"] = []string{"Root=1-bench;" + r.Header.Get("X-Amzn-Trace-Id")}
+		switch {
+		case r.Method != http.MethodGet || r.URL.Path != "/api/whoami-v2":
+			c.NotFound.Add(1)
+			h["Content-Type"] = []string{"application/json; charset=utf-8"}
+			w.WriteHeader(http.StatusNotFound)
+			_, _ = w.Write([]byte(`{"error":"Sorry, we can't find the page you are looking for."}`))
+		case r.Header.Get("Authorization") != wantAuth:
+			c.Unauthorized.Add(1)
+			h["Content-Type"] = []string{"application/json; charset=utf-8"}
+			h["X-Error-Message"] = []string{"Invalid credentials in Authorization header"}
+			w.WriteHeader(http.StatusUnauthorized)
+			_, _ = w.Write(denied)
+		default:
+			c.Whoami.Add(1)
+			for k, v := range okHeaders {
+				h[k] = v
+			}
+			_, _ = w.Write(body)
+		}
+	})
+}
+
+func statsHandler(c *counters) http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /stats", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(stats{
+			Conns: c.Conns.Load(), Handshakes: c.Handshakes.Load(), Resumed: c.Resumed.Load(),
+			HandshakesH2: c.HandshakesH2.Load(), Requests: c.Requests.Load(), Whoami: c.Whoami.Load(),
+			Unauthorized: c.Unauthorized.Load(), NotFound: c.NotFound.Load(), MaxInFlight: c.MaxInFlight.Load(),
+			Delay: time.Duration(c.DelayNanosecs.Load()).String(), BodyBytes: len(whoami),
+		})
+	})
+	mux.HandleFunc("POST /delay", func(w http.ResponseWriter, r *http.Request) {
+		d, err := time.ParseDuration(r.URL.Query().Get("d"))
+		if err != nil || d < 0 {
+			http.Error(w, "want ?d=<duration>", http.StatusBadRequest)
+			return
+		}
+		c.DelayNanosecs.Store(int64(d))
+		c.MaxInFlight.Store(0)
+		fmt.Fprintln(w, d)
+	})
+	return mux
+}
+
+// selfSigned makes a P-256 certificate for 127.0.0.1 and localhost, and writes it as PEM to caOut for the
+// clients to trust (SSL_CERT_FILE for hf-micro, proxy_ssl_trusted_certificate for nginx).
+func selfSigned(caOut string) (tls.Certificate, error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return tls.Certificate{}, err
+	}
+	serial, err := rand.Int(rand.Reader, big.NewInt(1<<62))
+	if err != nil {
+		return tls.Certificate{}, err
+	}
+	template := &x509.Certificate{
+		SerialNumber:          serial,
+		Subject:               pkix.Name{CommonName: "hf-micro bench upstream"},
+		NotBefore:             time.Now().Add(-time.Hour),
+		NotAfter:              time.Now().Add(24 * time.Hour),
+		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
+		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		BasicConstraintsValid: true,
+		IsCA:                  true,
+		DNSNames:              []string{"localhost"},
+		IPAddresses:           []net.IP{net.IPv4(127, 0, 0, 1)},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, template, template, &key.PublicKey, key)
+	if err != nil {
+		return tls.Certificate{}, err
+	}
+	certPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
+	if err := os.WriteFile(caOut, certPEM, 0o644); err != nil {
+		return tls.Certificate{}, err
+	}
+	keyDER, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		return tls.Certificate{}, err
+	}
+	cert, err := tls.X509KeyPair(certPEM, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}))
+	if err != nil {
+		return tls.Certificate{}, errors.Join(errors.New("self-signed certificate"), err)
+	}
+	return cert, nil
+}
