@@ -2,22 +2,54 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
-	"net/http/pprof"
+	"runtime/pprof"
+	"strconv"
+	"strings"
 	"time"
 )
 
-// servePprof serves Go's profiler on its own loopback listener (HF_MICRO_PPROF_ADDR), apart from the API, so
-// profiles can be taken under load without exposing them. It stops when ctx ends.
+// servePprof serves Go's profiles on their own loopback listener (HF_MICRO_PPROF_ADDR), apart from the API, so
+// they can be taken under load without exposing them: /debug/pprof/profile?seconds=N for CPU, and
+// /debug/pprof/<name> for heap, allocs, goroutine, block, mutex and threadcreate (?debug=1 for text). It uses
+// runtime/pprof alone: net/http/pprof would add half a megabyte to the binary. It stops when ctx ends.
 func servePprof(ctx context.Context, addr string, logger *slog.Logger) error {
 	mux := http.NewServeMux()
-	mux.HandleFunc("/debug/pprof/", pprof.Index)
-	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
-	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
-	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
-	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	mux.HandleFunc("GET /debug/pprof/profile", func(w http.ResponseWriter, r *http.Request) {
+		seconds, err := strconv.Atoi(r.URL.Query().Get("seconds"))
+		if err != nil || seconds <= 0 || seconds > 300 {
+			seconds = 30
+		}
+		w.Header().Set("Content-Type", "application/octet-stream")
+		if err := pprof.StartCPUProfile(w); err != nil {
+			http.Error(w, err.Error(), http.StatusConflict)
+			return
+		}
+		select {
+		case <-time.After(time.Duration(seconds) * time.Second):
+		case <-r.Context().Done():
+		}
+		pprof.StopCPUProfile()
+	})
+	mux.HandleFunc("GET /debug/pprof/{name}", func(w http.ResponseWriter, r *http.Request) {
+		profile := pprof.Lookup(r.PathValue("name"))
+		if profile == nil {
+			http.Error(w, "unknown profile", http.StatusNotFound)
+			return
+		}
+		debug, _ := strconv.Atoi(r.URL.Query().Get("debug"))
+		_ = profile.WriteTo(w, debug)
+	})
+	mux.HandleFunc("GET /debug/pprof/{$}", func(w http.ResponseWriter, r *http.Request) {
+		var names []string
+		for _, p := range pprof.Profiles() {
+			names = append(names, p.Name())
+		}
+		fmt.Fprintf(w, "profiles: %s, and profile?seconds=N (CPU)\n", strings.Join(names, ", "))
+	})
 	listener, err := net.Listen("tcp", addr)
 	if err != nil {
 		return err

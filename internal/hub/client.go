@@ -191,9 +191,9 @@ func (c *Client) attempt(ctx context.Context, method string, u *url.URL, body []
 		req.Header.Set("Authorization", "Bearer "+c.token.reveal())
 	}
 	info := reqctx.From(ctx)
-	if info != nil && info.RequestID != "" {
-		// The Hub echoes this header inside its X-Request-Id, which ties its logs to ours.
-		req.Header.Set("X-Amzn-Trace-Id", info.RequestID)
+	if info != nil && info.TraceID != "" {
+		// The Hub echoes this header inside its X-Request-Id, which ties its logs to the caller's.
+		req.Header.Set("X-Amzn-Trace-Id", info.TraceID)
 	}
 
 	resp, err := c.http.Do(req)

@@ -73,7 +73,7 @@ func replyJSON(status int, body string) http.HandlerFunc {
 func TestWhoAmI(t *testing.T) {
 	const account = `{"type":"user","name":"alice","orgs":[{"type":"org","name":"acme"}],"auth":{"type":"access_token","accessToken":{"role":"write"}},"extra":1}`
 	th, c := newTestHub(t, replyJSON(200, account))
-	ctx := reqctx.With(context.Background(), &reqctx.Info{RequestID: "req-123"})
+	ctx := reqctx.With(context.Background(), &reqctx.Info{RequestID: "req-123", TraceID: "req-123"})
 	got, err := c.WhoAmI(ctx)
 	if err != nil {
 		t.Fatal(err)

@@ -8,6 +8,7 @@ import "context"
 // fields are enough.
 type Info struct {
 	RequestID      string
+	TraceID        string // the caller's own X-Request-Id, sent on to the Hub; "" when hf-micro made the id
 	Route          string // the ServeMux pattern, e.g. "POST /api/repo"
 	UpstreamStatus int    // the Hub's last status for this request; 0 when the Hub was not called or not reached
 

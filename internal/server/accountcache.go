@@ -65,7 +65,8 @@ func (c *accountCache) get(ctx context.Context, key [sha256.Size]byte, fetch fun
 		call = &accountCall{done: make(chan struct{})}
 		c.inflight[key] = call
 		// The call outlives this request if it goes away, and reports into facts of its own.
-		shared := &reqctx.Info{RequestID: reqctx.From(ctx).RequestID}
+		own := reqctx.From(ctx)
+		shared := &reqctx.Info{RequestID: own.RequestID, TraceID: own.TraceID}
 		go c.run(reqctx.With(context.WithoutCancel(ctx), shared), shared, key, call, fetch)
 	}
 	c.mu.Unlock()

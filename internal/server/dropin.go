@@ -19,8 +19,8 @@ func newDropIn(d *deps) *dropin.Proxy {
 		Transport: d.hub.Transport(),
 		Authorize: func(in *http.Request, h http.Header) {
 			hubClientFrom(in.Context()).Authorize(h)
-			if h.Get("X-Amzn-Trace-Id") == "" {
-				h.Set("X-Amzn-Trace-Id", reqctx.From(in.Context()).RequestID)
+			if trace := reqctx.From(in.Context()).TraceID; trace != "" && h.Get("X-Amzn-Trace-Id") == "" {
+				h.Set("X-Amzn-Trace-Id", trace)
 			}
 		},
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
@@ -61,7 +61,7 @@ func handleDropIn(d *deps) handlerFunc {
 			}
 			client = c
 		}
-		// Clients read the Hub's request id; ours is in the log and inside the Hub's (X-Amzn-Trace-Id).
+		// Clients read the Hub's request id; ours is in the log (and the caller's own inside the Hub's).
 		w.Header().Del("X-Request-Id")
 		d.dropIn.ServeHTTP(w, r.WithContext(withHubClient(r.Context(), client)), d.publicBase(r))
 		return nil

@@ -331,6 +331,12 @@ func TestRequestID(t *testing.T) {
 	if len(reqs) == 0 || reqs[len(reqs)-1].Header.Get("X-Amzn-Trace-Id") != "trace-me-42" {
 		t.Errorf("the request id did not reach the Hub")
 	}
+	// hf-micro's own ids stay home (a new header value per request costs HTTP/2 its header compression).
+	h.json(t, "GET", "/api/account", "")
+	reqs = h.fake.Requests()
+	if got := reqs[len(reqs)-1].Header.Get("X-Amzn-Trace-Id"); got != "" {
+		t.Errorf("hf-micro sent its own id %q to the Hub", got)
+	}
 }
 
 func TestAccessLog(t *testing.T) {
