@@ -293,7 +293,7 @@ func (d *driver) render() string {
 	if !o.upstreamH2 {
 		h2 = "HTTP/1.1 only (`-upstream-h2=false`)"
 	}
-	p("- **upstream** (`bench/upstream`): a lean fake Hub over HTTPS (self-signed P-256 certificate, TLS 1.3, %s). "+
+	p("- **upstream** (`bench/upstream`): a lean fake Hub over HTTPS (P-256 certificate from a throwaway CA, TLS 1.3, %s). "+
 		"`GET /api/whoami-v2` with the right bearer token answers a fixed %d-byte whoami-v2 body with ten Hub-like headers; "+
 		"it counts TLS handshakes (tls.Config.VerifyConnection) and whoami answers on a loopback stats endpoint.\n", h2, r.BodyBytes)
 	p("- **direct**: wrk → upstream over HTTPS with the token: the physical limit. Its handshake count is wrk's own connections, so it is left out.\n")

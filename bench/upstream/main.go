@@ -1,4 +1,4 @@
-// Command upstream is a lean fake Hub for the benchmarks: HTTPS on loopback with a self-signed certificate, one
+// Command upstream is a lean fake Hub for the benchmarks: HTTPS on loopback with a certificate from a throwaway CA, one
 // route (GET /api/whoami-v2, a realistic ~600-byte answer for the right bearer token, 401 otherwise, 404 for the
 // rest), an optional delay per answer to emulate a remote Hub, and counters on a plain-HTTP stats endpoint.
 //
@@ -10,25 +10,19 @@
 package main
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/json"
-	"encoding/pem"
-	"errors"
 	"flag"
 	"fmt"
 	"log"
-	"math/big"
 	"net"
 	"net/http"
 	"os"
 	"strconv"
 	"sync/atomic"
 	"time"
+
+	"github.com/hf-micro/hf-micro/internal/testcert"
 )
 
 // whoami is a whoami-v2 answer shaped like the Hub's for a classic write token (hub-api.md section 2): every
@@ -76,7 +70,7 @@ type stats struct {
 func main() {
 	listen := flag.String("listen", "127.0.0.1:9443", "HTTPS address of the fake Hub")
 	statsAddr := flag.String("stats", "127.0.0.1:9444", "plain-HTTP address of the stats endpoint")
-	caOut := flag.String("ca-out", "upstream-ca.pem", "where to write the self-signed certificate (PEM) clients must trust")
+	caOut := flag.String("ca-out", "upstream-ca.pem", "where to write the CA certificate (PEM) clients must trust")
 	h2 := flag.Bool("h2", true, "offer HTTP/2 by ALPN as well as HTTP/1.1 (the real Hub offers both)")
 	delay := flag.Duration("delay", 0, "delay before every answer, to emulate a remote Hub")
 	flag.Parse()
@@ -90,7 +84,11 @@ func main() {
 }
 
 func serve(listen, statsAddr, caOut, token string, h2 bool, delay time.Duration) error {
-	cert, err := selfSigned(caOut)
+	cert, caPEM, err := testcert.New("hf-micro bench upstream CA")
+	if err == nil {
+		// For the clients to trust: SSL_CERT_FILE for hf-micro, proxy_ssl_trusted_certificate for nginx.
+		err = os.WriteFile(caOut, caPEM, 0o644)
+	}
 	if err != nil {
 		return err
 	}
@@ -218,46 +216,4 @@ func statsHandler(c *counters) http.Handler {
 		fmt.Fprintln(w, d)
 	})
 	return mux
-}
-
-// selfSigned makes a P-256 certificate for 127.0.0.1 and localhost, and writes it as PEM to caOut for the
-// clients to trust (SSL_CERT_FILE for hf-micro, proxy_ssl_trusted_certificate for nginx).
-func selfSigned(caOut string) (tls.Certificate, error) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return tls.Certificate{}, err
-	}
-	serial, err := rand.Int(rand.Reader, big.NewInt(1<<62))
-	if err != nil {
-		return tls.Certificate{}, err
-	}
-	template := &x509.Certificate{
-		SerialNumber:          serial,
-		Subject:               pkix.Name{CommonName: "hf-micro bench upstream"},
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(24 * time.Hour),
-		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		BasicConstraintsValid: true,
-		IsCA:                  true,
-		DNSNames:              []string{"localhost"},
-		IPAddresses:           []net.IP{net.IPv4(127, 0, 0, 1)},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, template, template, &key.PublicKey, key)
-	if err != nil {
-		return tls.Certificate{}, err
-	}
-	certPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
-	if err := os.WriteFile(caOut, certPEM, 0o644); err != nil {
-		return tls.Certificate{}, err
-	}
-	keyDER, err := x509.MarshalECPrivateKey(key)
-	if err != nil {
-		return tls.Certificate{}, err
-	}
-	cert, err := tls.X509KeyPair(certPEM, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}))
-	if err != nil {
-		return tls.Certificate{}, errors.Join(errors.New("self-signed certificate"), err)
-	}
-	return cert, nil
 }

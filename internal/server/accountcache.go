@@ -41,10 +41,13 @@ func newAccountCache(ttl time.Duration) *accountCache {
 	return &accountCache{ttl: ttl, entries: map[[sha256.Size]byte]accountEntry{}, inflight: map[[sha256.Size]byte]*accountCall{}}
 }
 
+// serverTokenKey stands for the server's token: no caller's token digest can be it.
+var serverTokenKey = sha256.Sum256([]byte("server"))
+
 // credentialKey names the credential a request acts with: the server's token, or a digest of the caller's own.
 func credentialKey(caller auth.Caller) [sha256.Size]byte {
 	if caller.UsesServerToken() {
-		return sha256.Sum256([]byte("server"))
+		return serverTokenKey
 	}
 	return caller.TokenDigest()
 }

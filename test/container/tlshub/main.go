@@ -8,18 +8,11 @@
 package main
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"errors"
 	"flag"
 	"fmt"
 	"log"
-	"math/big"
 	"net"
 	"net/http"
 	"os"
@@ -27,6 +20,7 @@ import (
 	"time"
 
 	"github.com/hf-micro/hf-micro/internal/fakehub"
+	"github.com/hf-micro/hf-micro/internal/testcert"
 )
 
 // userName is the fake Hub's account; the test expects its name from GET /api/account.
@@ -46,11 +40,8 @@ func run(dir string, maxRun time.Duration) error {
 	if dir == "" {
 		return errors.New("-dir is required")
 	}
-	ca, caKey, err := newCA()
-	if err != nil {
-		return err
-	}
-	serverCert, err := newServerCert(ca, caKey)
+	// A fresh CA, as a company's TLS-inspecting proxy would have, and the Hub's certificate signed by it.
+	serverCert, caPEM, err := testcert.New("hf-micro container test CA")
 	if err != nil {
 		return err
 	}
@@ -71,7 +62,6 @@ func run(dir string, maxRun time.Duration) error {
 		ErrorLog: log.New(os.Stderr, "tlshub: ", 0),
 	}
 
-	caPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: ca.Raw})
 	// ca.pem is mounted into a container whose user is not ours: it must be readable by all.
 	if err := os.WriteFile(filepath.Join(dir, "ca.pem"), caPEM, 0o644); err != nil {
 		return err
@@ -90,59 +80,6 @@ func run(dir string, maxRun time.Duration) error {
 		os.Exit(2)
 	})
 	return srv.ServeTLS(listener, "", "")
-}
-
-// newCA makes a self-signed CA certificate, as a company's TLS-inspecting proxy would have.
-func newCA() (*x509.Certificate, *ecdsa.PrivateKey, error) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return nil, nil, err
-	}
-	template := &x509.Certificate{
-		SerialNumber:          serial(),
-		Subject:               pkix.Name{CommonName: "hf-micro container test CA"},
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(24 * time.Hour),
-		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
-		BasicConstraintsValid: true,
-		IsCA:                  true,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, template, template, &key.PublicKey, key)
-	if err != nil {
-		return nil, nil, err
-	}
-	cert, err := x509.ParseCertificate(der)
-	return cert, key, err
-}
-
-// newServerCert makes the Hub's certificate for 127.0.0.1, signed by the CA.
-func newServerCert(ca *x509.Certificate, caKey *ecdsa.PrivateKey) (tls.Certificate, error) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return tls.Certificate{}, err
-	}
-	template := &x509.Certificate{
-		SerialNumber: serial(),
-		Subject:      pkix.Name{CommonName: "127.0.0.1"},
-		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1)},
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(24 * time.Hour),
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, template, ca, &key.PublicKey, caKey)
-	if err != nil {
-		return tls.Certificate{}, err
-	}
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}, nil
-}
-
-func serial() *big.Int {
-	n, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 128))
-	if err != nil {
-		panic(err) // crypto/rand does not fail on Linux
-	}
-	return n
 }
 
 // logRequests logs each request's method and path (never its headers: they carry the token).
