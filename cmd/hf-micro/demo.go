@@ -31,7 +31,9 @@ func demo(ctx context.Context, cfg config.Config, getenv func(string) string, st
 	cfg.Token = hub.NewToken(token)
 	cfg.TokenSource = "demo"
 
-	return serve(ctx, cfg, newLogger(cfg, stderr), func(addr net.Addr) {
+	logger, flush := newLogger(cfg, stderr)
+	defer flush()
+	return serve(ctx, cfg, logger, func(addr net.Addr) {
 		base := "http://" + displayAddr(addr)
 		examples, err := server.Examples(base)
 		if err != nil {

@@ -12,9 +12,11 @@ import (
 	"runtime/debug"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/hf-micro/hf-micro/internal/auth"
 	"github.com/hf-micro/hf-micro/internal/config"
+	"github.com/hf-micro/hf-micro/internal/logbuf"
 )
 
 // version is set at build time with -ldflags "-X main.version=..."; go install fills it from the module.
@@ -52,7 +54,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		}
 		switch command {
 		case "serve":
-			return serve(ctx, cfg, newLogger(cfg, stderr), nil)
+			logger, flush := newLogger(cfg, stderr)
+			defer flush()
+			return serve(ctx, cfg, logger, nil)
 		case "demo":
 			return demo(ctx, cfg, getenv, stdout, stderr)
 		default:
@@ -84,10 +88,16 @@ func buildVersion() string {
 	return version
 }
 
-func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
+// logDelay is the longest a log line waits to be written with the ones after it (see internal/logbuf).
+const logDelay = 100 * time.Millisecond
+
+// newLogger is the service's logger, writing to w in batches; flush writes what is held, at exit.
+func newLogger(cfg config.Config, w io.Writer) (logger *slog.Logger, flush func() error) {
+	out := logbuf.New(w, logDelay)
 	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
+	var h slog.Handler = slog.NewJSONHandler(out, opts)
 	if cfg.LogFormat == "text" {
-		return slog.New(slog.NewTextHandler(w, opts))
+		h = slog.NewTextHandler(out, opts)
 	}
-	return slog.New(slog.NewJSONHandler(w, opts))
+	return slog.New(logbuf.Handler(h, out)), out.Flush
 }

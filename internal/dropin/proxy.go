@@ -63,8 +63,8 @@ func New(o Options) *Proxy {
 		Transport:      o.Transport,
 		ModifyResponse: p.modifyResponse,
 		ErrorHandler:   o.ErrorHandler,
-		// A negative interval flushes every write: downloads and streamed answers go out as they come.
-		FlushInterval: -1,
+		// No timed flushing: ServeHTTP's writer flushes each piece of the body as it comes instead.
+		FlushInterval: 0,
 		ErrorLog:      o.ErrorLog,
 		// Without a pool the proxy allocates a 32 KiB copy buffer per request: most of its garbage.
 		BufferPool: &bufferPool{},
@@ -90,8 +90,25 @@ type publicBaseKey struct{}
 // Link and Location headers are rewritten to it.
 func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request, publicBase string) {
 	ctx := context.WithValue(r.Context(), publicBaseKey{}, strings.TrimSuffix(publicBase, "/"))
-	p.rp.ServeHTTP(w, r.WithContext(ctx))
+	p.rp.ServeHTTP(flushEachWrite{w}, r.WithContext(ctx))
 }
+
+// flushEachWrite sends every piece of the body to the caller as soon as the Hub sends it, so downloads and
+// streamed answers flow, and a cut-off answer reaches the caller as far as it came. Unlike ReverseProxy's
+// FlushInterval -1, which sends the headers alone first, the headers go out with the first piece: a small
+// JSON answer costs one write to the caller instead of two. (ReverseProxy still sends the headers at once for
+// answers of unknown length, event streams among them.)
+type flushEachWrite struct{ http.ResponseWriter }
+
+func (f flushEachWrite) Write(p []byte) (int, error) {
+	n, err := f.ResponseWriter.Write(p)
+	if err == nil {
+		err = http.NewResponseController(f.ResponseWriter).Flush()
+	}
+	return n, err
+}
+
+func (f flushEachWrite) Unwrap() http.ResponseWriter { return f.ResponseWriter }
 
 // modifyResponse keeps the caller talking to hf-micro: pagination links and same-host redirects that point at
 // the Hub are rewritten to hf-micro's base. Redirects elsewhere (a CDN download) pass as they are: the client

@@ -1,0 +1,54 @@
+package dropin
+
+import (
+	"bufio"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strconv"
+	"testing"
+	"time"
+)
+
+// TestPiecesFlowAsTheyCome checks that each piece of an answer of known length reaches the caller before the
+// Hub sends the next: a download through the proxy moves as the Hub's does, and is not held until the end.
+func TestPiecesFlowAsTheyCome(t *testing.T) {
+	first, second := "first piece\n", "second piece\n"
+	callerGotFirst := make(chan struct{})
+	hub := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", strconv.Itoa(len(first)+len(second)))
+		io.WriteString(w, first)
+		w.(http.Flusher).Flush()
+		select {
+		case <-callerGotFirst:
+		case <-time.After(10 * time.Second):
+			return // the caller never saw the first piece: the proxy is holding it
+		}
+		io.WriteString(w, second)
+	}))
+	defer hub.Close()
+	hubURL, _ := url.Parse(hub.URL)
+	p := New(Options{Hub: hubURL, Transport: http.DefaultTransport, Authorize: func(*http.Request, http.Header) {}})
+	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { p.ServeHTTP(w, r, "") }))
+	defer front.Close()
+
+	resp, err := http.Get(front.URL + "/api/models/a/b")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != 200 || resp.ContentLength != int64(len(first)+len(second)) {
+		t.Fatalf("status %d, length %d", resp.StatusCode, resp.ContentLength)
+	}
+	body := bufio.NewReader(resp.Body)
+	line, err := body.ReadString('\n')
+	if err != nil || line != first {
+		t.Fatalf("first piece: %q, %v", line, err)
+	}
+	close(callerGotFirst)
+	rest, err := io.ReadAll(body)
+	if err != nil || string(rest) != second {
+		t.Fatalf("second piece: %q, %v (the first did not arrive before the Hub sent the second)", rest, err)
+	}
+}
