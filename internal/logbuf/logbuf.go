@@ -1,6 +1,6 @@
-// Package logbuf batches log output: one access line per request written straight to stderr costs a write
-// system call per request, about 8% of the proxy's CPU under load in the profiles. Lines are held for at most a short delay
-// and written together; warnings and errors are written at once, and Flush writes the rest at exit.
+// Package logbuf batches log output: an access line per request written straight to stderr costs a write
+// system call per request, about 8% of the proxy's CPU under load in the profiles. Lines are held for at most
+// a short delay and written together; warnings and errors are written at once, and Flush writes the rest.
 package logbuf
 
 import (
