@@ -157,8 +157,12 @@ func TestShutdownUnderLoad(t *testing.T) {
 	})
 	hubServer := httptest.NewServer(slow)
 	defer hubServer.Close()
+	releaseOnce := sync.OnceFunc(func() { close(release) })
+	defer releaseOnce() // before hubServer.Close, which waits for the held handlers, should the test fail early
+	// The fake Hub speaks HTTP/1.1, where each request in flight holds a connection: no bound on them, so
+	// that all 100 reach it (HF_MICRO_HUB_MAX_CONNS=64 would hold the others back until the first end).
 	p := startBinary(t, nil, "HF_TOKEN="+token, "HF_ENDPOINT="+hubServer.URL,
-		"HF_MICRO_SHUTDOWN_TIMEOUT=10s", "HF_MICRO_ACCOUNT_CACHE_TTL=0", "HF_MICRO_HUB_TIMEOUT=20s")
+		"HF_MICRO_SHUTDOWN_TIMEOUT=10s", "HF_MICRO_ACCOUNT_CACHE_TTL=0", "HF_MICRO_HUB_TIMEOUT=20s", "HF_MICRO_HUB_MAX_CONNS=0")
 
 	// A keep-alive connection opened before the signal, idle while it arrives.
 	probe := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1}}
@@ -217,7 +221,7 @@ func TestShutdownUnderLoad(t *testing.T) {
 		t.Logf("readyz on the kept-alive connection after SIGTERM: %v", err)
 	}
 	time.Sleep(500 * time.Millisecond) // the requests stay in flight a while after the signal
-	close(release)
+	releaseOnce()
 
 	for range inFlight {
 		r := <-results

@@ -25,6 +25,7 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger, onListen
 		Token:     cfg.Token,
 		UserAgent: "hf-micro/" + buildVersion(),
 		Timeout:   cfg.HubTimeout,
+		MaxConns:  cfg.HubMaxConns,
 	})
 	if err != nil {
 		return fmt.Errorf("HF_ENDPOINT: %w", err)

@@ -40,6 +40,7 @@ type Config struct {
 	AccountCacheTTL   time.Duration // how long GET /api/account reuses a credential's answer; 0 = off
 	PprofAddr         string        // loopback address for net/http/pprof; "" = off
 	HubTimeout        time.Duration // one whole Hub call
+	HubMaxConns       int           // connections to the Hub being opened (HTTP/2) or open (HTTP/1.1) at once; 0 = no limit
 	ShutdownTimeout   time.Duration // grace period for in-flight requests after SIGTERM
 	DrainDelay        time.Duration // how long to keep serving, with /readyz at 503, before closing the listener
 	ReadHeaderTimeout time.Duration
@@ -58,6 +59,7 @@ const (
 	DefaultIdleTimeout       = 120 * time.Second
 	DefaultMaxBodyBytes      = 1 << 20
 	DefaultAccountCacheTTL   = 5 * time.Second
+	DefaultHubMaxConns       = 64
 )
 
 // tokenVariables are read in this order: HF_TOKEN as huggingface_hub names it, HF_ACCESS_TOKEN as the original
@@ -351,6 +353,15 @@ var settings = []setting{
 		}},
 	{env: "HF_MICRO_HUB_TIMEOUT", flag: "hub-timeout", usage: "bound on one Hub call", fallback: hub.DefaultTimeout.String(),
 		apply: duration(func(c *Config) *time.Duration { return &c.HubTimeout })},
+	{env: "HF_MICRO_HUB_MAX_CONNS", usage: "connections to the Hub being opened at once, and over HTTP/1.1 open at once; 0 = no limit", fallback: strconv.Itoa(DefaultHubMaxConns),
+		apply: func(c *Config, v string) error {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 0 {
+				return fmt.Errorf("want a number of connections (0 for no limit), got %q", v)
+			}
+			c.HubMaxConns = n
+			return nil
+		}},
 	{env: "HF_MICRO_SHUTDOWN_TIMEOUT", flag: "shutdown-timeout", usage: "grace period for in-flight requests on SIGTERM", fallback: DefaultShutdownTimeout.String(),
 		apply: duration(func(c *Config) *time.Duration { return &c.ShutdownTimeout })},
 	{env: "HF_MICRO_DRAIN_DELAY", usage: "after SIGTERM, keep serving this long with /readyz at 503 before closing the listener", fallback: "0",

@@ -25,6 +25,11 @@ type Options struct {
 	Token     Token         // sent as "Authorization: Bearer"; zero means anonymous
 	UserAgent string        // e.g. hf-micro/1.2.3
 	Timeout   time.Duration // bound on one whole call, body included; 0 means 30 s
+	// MaxConns bounds the connections to the Hub being opened at once, and over HTTP/1.1 the ones open at
+	// once (0 = no limit), when Transport is nil. Without it, a burst of more concurrent requests than an
+	// HTTP/2 connection's stream limit makes Go's transport dial a connection for nearly every request over
+	// the limit: hundreds of TLS handshakes against the Hub.
+	MaxConns  int
 	Transport http.RoundTripper
 }
 
@@ -55,7 +60,9 @@ func New(opts Options) (*Client, error) {
 	}
 	transport := opts.Transport
 	if transport == nil {
-		transport = NewTransport(timeout)
+		t := NewTransport(timeout)
+		t.MaxConnsPerHost = opts.MaxConns
+		transport = t
 	}
 	return &Client{
 		base:      base,
