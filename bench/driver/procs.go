@@ -16,6 +16,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/hf-micro/hf-micro/bench/upstream/stats"
 )
 
 // proc is a server the benchmark started. It runs in its own process group, so stopping it stops its children
@@ -233,23 +235,8 @@ func get(client *http.Client, url string, header http.Header) (int, []byte, erro
 	return resp.StatusCode, body, err
 }
 
-// upstreamStats are the bench upstream's counters (bench/upstream).
-type upstreamStats struct {
-	Conns        int64  `json:"conns"`
-	Handshakes   int64  `json:"handshakes"`
-	Resumed      int64  `json:"resumed"`
-	HandshakesH2 int64  `json:"handshakes_h2"`
-	Requests     int64  `json:"requests"`
-	Whoami       int64  `json:"whoami"`
-	Unauthorized int64  `json:"unauthorized"`
-	NotFound     int64  `json:"not_found"`
-	MaxInFlight  int64  `json:"max_in_flight"`
-	Delay        string `json:"delay"`
-	BodyBytes    int    `json:"body_bytes"`
-}
-
-func (d *driver) upstreamStats() (upstreamStats, error) {
-	var s upstreamStats
+func (d *driver) upstreamStats() (stats.Stats, error) {
+	var s stats.Stats
 	status, body, err := get(http.DefaultClient, "http://"+d.upStatsAddr+"/stats", nil)
 	if err != nil {
 		return s, err

@@ -14,6 +14,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/hf-micro/hf-micro/bench/upstream/stats"
 )
 
 // wrkResult is what bench/report.lua prints after a run.
@@ -159,7 +161,7 @@ func (d *driver) measure(ctx context.Context, phase string, t target, conns, rou
 	}
 	sys0, t0 := systemTicks(), time.Now()
 
-	var s1, s2 upstreamStats
+	var s1, s2 stats.Stats
 	var sampleErr error
 	from, to := steadyWindow(dur)
 	argv := d.wrkCommand(t, conns, dur)

@@ -22,6 +22,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/hf-micro/hf-micro/bench/upstream/stats"
 	"github.com/hf-micro/hf-micro/internal/testcert"
 )
 
@@ -51,20 +52,6 @@ type counters struct {
 	InFlight      atomic.Int64
 	MaxInFlight   atomic.Int64
 	DelayNanosecs atomic.Int64
-}
-
-type stats struct {
-	Conns        int64  `json:"conns"`
-	Handshakes   int64  `json:"handshakes"`
-	Resumed      int64  `json:"resumed"`
-	HandshakesH2 int64  `json:"handshakes_h2"`
-	Requests     int64  `json:"requests"`
-	Whoami       int64  `json:"whoami"`
-	Unauthorized int64  `json:"unauthorized"`
-	NotFound     int64  `json:"not_found"`
-	MaxInFlight  int64  `json:"max_in_flight"`
-	Delay        string `json:"delay"`
-	BodyBytes    int    `json:"body_bytes"`
 }
 
 func main() {
@@ -198,7 +185,7 @@ func statsHandler(c *counters) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /stats", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
-		_ = json.NewEncoder(w).Encode(stats{
+		_ = json.NewEncoder(w).Encode(stats.Stats{
 			Conns: c.Conns.Load(), Handshakes: c.Handshakes.Load(), Resumed: c.Resumed.Load(),
 			HandshakesH2: c.HandshakesH2.Load(), Requests: c.Requests.Load(), Whoami: c.Whoami.Load(),
 			Unauthorized: c.Unauthorized.Load(), NotFound: c.NotFound.Load(), MaxInFlight: c.MaxInFlight.Load(),

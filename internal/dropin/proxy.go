@@ -90,7 +90,7 @@ type publicBaseKey struct{}
 // Link and Location headers are rewritten to it.
 func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request, publicBase string) {
 	ctx := context.WithValue(r.Context(), publicBaseKey{}, strings.TrimSuffix(publicBase, "/"))
-	p.rp.ServeHTTP(flushEachWrite{w}, r.WithContext(ctx))
+	p.rp.ServeHTTP(flushEachWrite{w, http.NewResponseController(w)}, r.WithContext(ctx))
 }
 
 // flushEachWrite sends every piece of the body to the caller as soon as the Hub sends it, so downloads and
@@ -98,12 +98,15 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request, publicBase str
 // FlushInterval -1, which sends the headers alone first, the headers go out with the first piece: a small
 // JSON answer costs one write to the caller instead of two. (ReverseProxy still sends the headers at once for
 // answers of unknown length, event streams among them.)
-type flushEachWrite struct{ http.ResponseWriter }
+type flushEachWrite struct {
+	http.ResponseWriter
+	rc *http.ResponseController
+}
 
 func (f flushEachWrite) Write(p []byte) (int, error) {
 	n, err := f.ResponseWriter.Write(p)
 	if err == nil {
-		err = http.NewResponseController(f.ResponseWriter).Flush()
+		err = f.rc.Flush()
 	}
 	return n, err
 }
