@@ -331,14 +331,7 @@ var settings = []setting{
 			return nil
 		}},
 	{env: "HF_MICRO_ACCOUNT_CACHE_TTL", usage: "how long GET /api/account reuses an answer per credential; 0 turns caching off", fallback: DefaultAccountCacheTTL.String(),
-		apply: func(c *Config, v string) error {
-			d, err := parseDuration(v)
-			if err == nil && d < 0 {
-				err = fmt.Errorf("must not be negative, got %q", v)
-			}
-			c.AccountCacheTTL = d
-			return err
-		}},
+		apply: durationOrZero(func(c *Config) *time.Duration { return &c.AccountCacheTTL })},
 	{env: "HF_MICRO_PPROF_ADDR", usage: "serve Go's profiler (net/http/pprof) on this loopback address, e.g. 127.0.0.1:6060",
 		apply: func(c *Config, v string) error {
 			if v == "" {
@@ -365,14 +358,7 @@ var settings = []setting{
 	{env: "HF_MICRO_SHUTDOWN_TIMEOUT", flag: "shutdown-timeout", usage: "grace period for in-flight requests on SIGTERM", fallback: DefaultShutdownTimeout.String(),
 		apply: duration(func(c *Config) *time.Duration { return &c.ShutdownTimeout })},
 	{env: "HF_MICRO_DRAIN_DELAY", usage: "after SIGTERM, keep serving this long with /readyz at 503 before closing the listener", fallback: "0",
-		apply: func(c *Config, v string) error {
-			d, err := parseDuration(v)
-			if err == nil && d < 0 {
-				err = fmt.Errorf("must not be negative, got %q", v)
-			}
-			c.DrainDelay = d
-			return err
-		}},
+		apply: durationOrZero(func(c *Config) *time.Duration { return &c.DrainDelay })},
 	{env: "HF_MICRO_READ_HEADER_TIMEOUT", usage: "time a client has to send its request headers", fallback: DefaultReadHeaderTimeout.String(),
 		apply: duration(func(c *Config) *time.Duration { return &c.ReadHeaderTimeout })},
 	{env: "HF_MICRO_IDLE_TIMEOUT", usage: "how long an idle keep-alive connection is kept", fallback: DefaultIdleTimeout.String(),
@@ -429,6 +415,18 @@ func duration(field func(*Config) *time.Duration) func(*Config, string) error {
 		d, err := parseDuration(v)
 		if err == nil && d <= 0 {
 			err = fmt.Errorf("must be more than zero, got %q", v)
+		}
+		*field(c) = d
+		return err
+	}
+}
+
+// durationOrZero is duration for settings where 0 means off.
+func durationOrZero(field func(*Config) *time.Duration) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		d, err := parseDuration(v)
+		if err == nil && d < 0 {
+			err = fmt.Errorf("must not be negative, got %q", v)
 		}
 		*field(c) = d
 		return err
