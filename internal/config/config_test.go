@@ -144,6 +144,7 @@ func TestInvalidValues(t *testing.T) {
 		{vars: map[string]string{"HF_MICRO_HUB_TIMEOUT": "soon"}, wantName: "HF_MICRO_HUB_TIMEOUT"},
 		{vars: map[string]string{"HF_MICRO_SHUTDOWN_TIMEOUT": "-1s"}, wantName: "HF_MICRO_SHUTDOWN_TIMEOUT"},
 		{vars: map[string]string{"HF_MICRO_MAX_BODY_BYTES": "0"}, wantName: "HF_MICRO_MAX_BODY_BYTES"},
+		{vars: map[string]string{"HF_MICRO_DRAIN_DELAY": "-1s"}, wantName: "HF_MICRO_DRAIN_DELAY"},
 		{vars: map[string]string{"HF_MICRO_HUB_MAX_CONNS": "-1"}, wantName: "HF_MICRO_HUB_MAX_CONNS"},
 		{vars: map[string]string{"HF_MICRO_HUB_MAX_CONNS": "many"}, wantName: "HF_MICRO_HUB_MAX_CONNS"},
 		{vars: map[string]string{"HF_TOKEN": secret}, wantName: "HF_TOKEN"},
