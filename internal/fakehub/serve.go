@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 )
@@ -40,23 +42,36 @@ func (c call) canWrite() bool { return c.tok != nil && c.tok.role == RoleWrite }
 // handlerFunc is an endpoint. A returned error is a *hubError and becomes the reply.
 type handlerFunc func(w http.ResponseWriter, r *http.Request, c call) error
 
-// routes lists every endpoint the fake Hub serves.
-func (h *Hub) routes() *http.ServeMux {
-	mux := http.NewServeMux()
-	mux.Handle("GET /api/whoami-v2", h.handle(h.whoami))
-	mux.Handle("POST /api/repos/create", h.handle(h.createRepo))
-	mux.Handle("DELETE /api/repos/delete", h.handle(h.deleteRepo))
-	mux.Handle("POST /api/repos/move", h.handle(h.moveRepo))
+// endpoints lists every endpoint the fake Hub serves, by ServeMux pattern.
+func (h *Hub) endpoints() map[string]handlerFunc {
+	e := map[string]handlerFunc{
+		"GET /api/whoami-v2":       h.whoami,
+		"POST /api/repos/create":   h.createRepo,
+		"DELETE /api/repos/delete": h.deleteRepo,
+		"POST /api/repos/move":     h.moveRepo,
+	}
 	for _, t := range [...]string{"model", "dataset", "space", "kernel"} {
 		base := "/api/" + t + "s"
 		if t != "kernel" {
-			mux.Handle("GET "+base, h.handle(h.listRepos(t)))
+			e["GET "+base] = h.listRepos(t)
 		}
-		mux.Handle("GET "+base+"/{ns}/{name}", h.handle(h.repoInfo(t)))
+		e["GET "+base+"/{ns}/{name}"] = h.repoInfo(t)
 		// {rev} is one escaped segment, so refs%2Fpr%2F1 matches and refs/pr/1 does not:
 		// clients always encode the revision, and a proxy that decodes it should be caught.
-		mux.Handle("GET "+base+"/{ns}/{name}/revision/{rev}", h.handle(h.repoInfo(t)))
-		mux.Handle("PUT "+base+"/{ns}/{name}/settings", h.handle(h.updateSettings(t)))
+		e["GET "+base+"/{ns}/{name}/revision/{rev}"] = h.repoInfo(t)
+		e["PUT "+base+"/{ns}/{name}/settings"] = h.updateSettings(t)
+	}
+	return e
+}
+
+// Routes lists the patterns of every endpoint the fake Hub serves, sorted: what a route table in front of it
+// must know.
+func Routes() []string { return slices.Sorted(maps.Keys(New().endpoints())) }
+
+func (h *Hub) routes() *http.ServeMux {
+	mux := http.NewServeMux()
+	for pattern, fn := range h.endpoints() {
+		mux.Handle(pattern, h.handle(fn))
 	}
 	return mux
 }
