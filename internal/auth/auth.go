@@ -92,8 +92,8 @@ func (a *Authenticator) recognise(credential string) (Caller, error) {
 		return Caller{Kind: ClientKey, KeyID: id}, nil
 	}
 	switch {
-	case strings.HasPrefix(credential, KeyPrefix):
-		// Never forwarded: a mistyped or revoked key must not reach the Hub as if it were a token.
+	case len(credential) >= len(KeyPrefix) && strings.EqualFold(credential[:len(KeyPrefix)], KeyPrefix):
+		// Never forwarded: a mistyped or revoked key (in any letter case) must not reach the Hub as a token.
 		return Caller{}, &Error{"unknown client key"}
 	case !a.opts.CallerTokens:
 		return Caller{}, &Error{"this hf-micro does not forward callers' own Hub tokens (HF_MICRO_CALLER_TOKENS=false): send a client key"}

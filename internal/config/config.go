@@ -266,7 +266,12 @@ var settings = []setting{
 		}},
 	{env: "HF_MICRO_API_KEYS", usage: "client keys, comma-separated",
 		apply: func(c *Config, v string) error {
-			c.keys = append(c.keys, strings.Split(v, ",")...)
+			keys := splitList(v)
+			if v != "" && len(keys) == 0 {
+				// A setting that is there but holds no key must not leave the server open as if it were unset.
+				return errors.New("is set but names no key; set keys (`hf-micro keygen` makes one) or remove the setting")
+			}
+			c.keys = append(c.keys, keys...)
 			return nil
 		}},
 	{env: "HF_MICRO_API_KEYS_FILE", usage: "a file of client keys, one per line (# comments allowed)",
@@ -278,10 +283,15 @@ var settings = []setting{
 			if err != nil {
 				return fmt.Errorf("cannot read the keys file: %v", err)
 			}
+			found := 0
 			for _, line := range strings.Split(string(raw), "\n") {
 				if line = strings.TrimSpace(line); line != "" && !strings.HasPrefix(line, "#") {
 					c.keys = append(c.keys, line)
+					found++
 				}
+			}
+			if found == 0 {
+				return fmt.Errorf("the keys file %s holds no key; add keys (`hf-micro keygen` makes one) or remove the setting", v)
 			}
 			return nil
 		}},

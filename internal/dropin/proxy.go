@@ -1,31 +1,30 @@
 // Package dropin is hf-micro's drop-in Hub endpoint: every Hub path the simple API does not own is passed to
-// the Hub as it is, so the standard clients (huggingface_hub with HF_ENDPOINT, @huggingface/hub with hubUrl)
-// work through hf-micro without holding the Hub token. Who may do what is decided before a request gets here;
-// this package carries the request and the answer faithfully, and keeps them pointing at hf-micro.
+// the Hub, so the standard clients (huggingface_hub with HF_ENDPOINT, @huggingface/hub with hubUrl) work
+// through hf-micro without holding the Hub token. Who may do what is decided before a request gets here (by
+// the route table, internal/hubroute); this package carries the judged request and the answer faithfully,
+// with only the headers the Hub's clients use, and keeps them pointing at hf-micro.
 package dropin
 
 import (
-	"context"
+	"bytes"
 	"errors"
 	"io"
 	"log"
 	"net/http"
 	"net/http/httputil"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
 
-	"github.com/hf-micro/hf-micro/internal/reqctx"
+	"github.com/hf-micro/hf-micro/internal/hub"
 )
 
 // Options configure the proxy.
 type Options struct {
 	Hub       *url.URL          // the Hub's base URL
 	Transport http.RoundTripper // shared with the simple API's Hub client
-	// Authorize sets the credential of the outgoing request in h; in is the incoming request, whose context
-	// says whose token to use.
-	Authorize func(in *http.Request, h http.Header)
 	// ErrorHandler answers when the Hub could not be reached or did not answer.
 	ErrorHandler func(http.ResponseWriter, *http.Request, error)
 	// BodyIdleTimeout bounds the wait for each read of the Hub's answer body, so that a Hub that stalls
@@ -41,28 +40,19 @@ type Options struct {
 
 // Proxy passes requests to the Hub.
 type Proxy struct {
+	hubURL    *url.URL
 	hub       string // base URL without a trailing slash
-	rp        *httputil.ReverseProxy
+	rp        httputil.ReverseProxy
 	idle      time.Duration
 	bodyError func(*http.Request, error)
 }
 
 // New builds the proxy.
 func New(o Options) *Proxy {
-	p := &Proxy{hub: strings.TrimSuffix(o.Hub.String(), "/"), idle: o.BodyIdleTimeout, bodyError: o.BodyError}
-	p.rp = &httputil.ReverseProxy{
-		Rewrite: func(pr *httputil.ProxyRequest) {
-			// SetURL keeps the request's escaped path (refs%2Fpr%2F1 stays one segment) under the Hub's base.
-			pr.SetURL(o.Hub)
-			// The caller's credentials never travel as they are: Authorize puts back the one that may.
-			pr.Out.Header.Del("Authorization")
-			pr.Out.Header.Del("Cookie")
-			pr.Out.Header.Del("Proxy-Authorization")
-			o.Authorize(pr.In, pr.Out.Header)
-		},
-		Transport:      o.Transport,
-		ModifyResponse: p.modifyResponse,
-		ErrorHandler:   o.ErrorHandler,
+	p := &Proxy{hubURL: o.Hub, hub: strings.TrimSuffix(o.Hub.String(), "/"), idle: o.BodyIdleTimeout, bodyError: o.BodyError}
+	p.rp = httputil.ReverseProxy{
+		Transport:    o.Transport,
+		ErrorHandler: o.ErrorHandler,
 		// No timed flushing: ServeHTTP's writer flushes each piece of the body as it comes instead.
 		FlushInterval: 0,
 		ErrorLog:      o.ErrorLog,
@@ -84,13 +74,32 @@ func (b *bufferPool) Get() []byte {
 
 func (b *bufferPool) Put(buf []byte) { b.pool.Put(&buf) }
 
-type publicBaseKey struct{}
+// Forward is how one judged request goes to the Hub.
+type Forward struct {
+	Client     *hub.Client // whose token goes with it: the caller's own, or the server's
+	PublicBase string      // hf-micro's base URL as its callers reach it; Hub URLs in Link and Location become it
+	// Body, when not nil, is sent instead of the request's body: the body as it was judged.
+	Body []byte
+}
 
-// ServeHTTP passes r to the Hub. publicBase is hf-micro's own base URL as its callers reach it; Hub URLs in
-// Link and Location headers are rewritten to it.
-func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request, publicBase string) {
-	ctx := context.WithValue(r.Context(), publicBaseKey{}, strings.TrimSuffix(publicBase, "/"))
-	p.rp.ServeHTTP(flushEachWrite{w, http.NewResponseController(w)}, r.WithContext(ctx))
+// ServeHTTP passes r to the Hub as f says. Only the request headers the Hub's clients use go with it
+// (headers.go), and the caller's credentials never do: f.Client puts back the one that may.
+func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request, f Forward) {
+	f.PublicBase = strings.TrimSuffix(f.PublicBase, "/")
+	rp := p.rp
+	rp.Rewrite = func(pr *httputil.ProxyRequest) {
+		// SetURL keeps the request's escaped path (refs%2Fpr%2F1 stays one segment) under the Hub's base.
+		pr.SetURL(p.hubURL)
+		pr.Out.Header = forwardedHeaders(pr.In.Header)
+		f.Client.Authorize(pr.Out.Header)
+		if f.Body != nil {
+			pr.Out.Body = io.NopCloser(bytes.NewReader(f.Body))
+			pr.Out.ContentLength = int64(len(f.Body))
+			pr.Out.Header.Set("Content-Length", strconv.Itoa(len(f.Body)))
+		}
+	}
+	rp.ModifyResponse = func(resp *http.Response) error { return p.modifyResponse(resp, f) }
+	rp.ServeHTTP(flushEachWrite{w, http.NewResponseController(w)}, r)
 }
 
 // flushEachWrite sends every piece of the body to the caller as soon as the Hub sends it, so downloads and
@@ -113,31 +122,35 @@ func (f flushEachWrite) Write(p []byte) (int, error) {
 
 func (f flushEachWrite) Unwrap() http.ResponseWriter { return f.ResponseWriter }
 
-// modifyResponse keeps the caller talking to hf-micro: pagination links and same-host redirects that point at
-// the Hub are rewritten to hf-micro's base. Redirects elsewhere (a CDN download) pass as they are: the client
-// follows them itself, and our token never goes with them. Cookies for the Hub's domain mean nothing here.
-func (p *Proxy) modifyResponse(resp *http.Response) error {
-	if info := reqctx.From(resp.Request.Context()); info != nil {
-		info.UpstreamStatus = resp.StatusCode
+// modifyResponse keeps the caller talking to hf-micro, and keeps the Hub's grants and our token out of the
+// answer: pagination links and same-host redirects that point at the Hub are rewritten to hf-micro's base
+// (redirects elsewhere, a CDN download, pass as they are: the client follows them itself, and our token never
+// goes with them); the Hub's CORS grants and cookies are dropped (hf-micro answers for browsers itself); and
+// the token the request was sent with is removed from every header and from error bodies.
+func (p *Proxy) modifyResponse(resp *http.Response, f Forward) error {
+	h := resp.Header
+	dropBrowserGrants(h)
+	redactHeaders(h, f.Client)
+	if resp.StatusCode >= 400 && resp.Body != nil && resp.Body != http.NoBody {
+		if err := redactBody(resp, f.Client); err != nil {
+			return err
+		}
 	}
 	if resp.Body != nil && resp.Body != http.NoBody && (p.idle > 0 || p.bodyError != nil) {
 		resp.Body = newWatchedBody(resp.Request, resp.Body, p.idle, p.bodyError)
 	}
-	public, _ := resp.Request.Context().Value(publicBaseKey{}).(string)
-	if public == "" {
+	if f.PublicBase == "" {
 		return nil
 	}
-	h := resp.Header
 	if links := h.Values("Link"); len(links) > 0 {
 		h.Del("Link")
 		for _, link := range links {
-			h.Add("Link", strings.ReplaceAll(link, "<"+p.hub+"/", "<"+public+"/"))
+			h.Add("Link", strings.ReplaceAll(link, "<"+p.hub+"/", "<"+f.PublicBase+"/"))
 		}
 	}
 	if loc := h.Get("Location"); strings.HasPrefix(loc, p.hub+"/") || loc == p.hub {
-		h.Set("Location", public+strings.TrimPrefix(loc, p.hub))
+		h.Set("Location", f.PublicBase+strings.TrimPrefix(loc, p.hub))
 	}
-	h.Del("Set-Cookie")
 	return nil
 }
 

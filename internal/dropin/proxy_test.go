@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/hf-micro/hf-micro/internal/hub"
 )
 
 // TestPiecesFlowAsTheyCome checks that each piece of an answer of known length reaches the caller before the
@@ -16,7 +18,7 @@ import (
 func TestPiecesFlowAsTheyCome(t *testing.T) {
 	first, second := "first piece\n", "second piece\n"
 	callerGotFirst := make(chan struct{})
-	hub := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Length", strconv.Itoa(len(first)+len(second)))
 		io.WriteString(w, first)
 		w.(http.Flusher).Flush()
@@ -27,10 +29,11 @@ func TestPiecesFlowAsTheyCome(t *testing.T) {
 		}
 		io.WriteString(w, second)
 	}))
-	defer hub.Close()
-	hubURL, _ := url.Parse(hub.URL)
-	p := New(Options{Hub: hubURL, Transport: http.DefaultTransport, Authorize: func(*http.Request, http.Header) {}})
-	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { p.ServeHTTP(w, r, "") }))
+	defer upstream.Close()
+	hubURL, _ := url.Parse(upstream.URL)
+	p := New(Options{Hub: hubURL, Transport: http.DefaultTransport})
+	client, _ := hub.New(hub.Options{Endpoint: upstream.URL})
+	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { p.ServeHTTP(w, r, Forward{Client: client}) }))
 	defer front.Close()
 
 	resp, err := http.Get(front.URL + "/api/models/a/b")

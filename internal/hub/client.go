@@ -15,8 +15,6 @@ import (
 	"net/url"
 	"strings"
 	"time"
-
-	"github.com/hf-micro/hf-micro/internal/reqctx"
 )
 
 // Options configure a Client.
@@ -39,7 +37,8 @@ type Client struct {
 	token     Token
 	userAgent string
 	http      *http.Client
-	retries   *retryBudget // shared by every copy of the client (WithToken)
+	timeout   time.Duration // bound on one attempt, body included
+	retries   *retryBudget  // shared by every copy of the client (WithToken)
 }
 
 // DefaultTimeout bounds one Hub call when Options.Timeout is zero.
@@ -68,26 +67,43 @@ func New(opts Options) (*Client, error) {
 		base:      base,
 		token:     opts.Token,
 		userAgent: opts.UserAgent,
+		// No http.Client.Timeout: each attempt's context carries the bound instead, which costs net/http no
+		// timer goroutine per call when the transport is wrapped (WithTransport).
 		http: &http.Client{
 			Transport:     transport,
-			Timeout:       timeout,
 			CheckRedirect: keepTokenOnHost,
 		},
+		timeout: timeout,
 		retries: newRetryBudget(),
 	}, nil
 }
 
 // keepTokenOnHost follows a redirect, but sends the token only back to the host it was meant for: the Hub
 // redirects renamed repositories on its own host, and anything elsewhere must not see our token. (net/http
-// alone would still send it to subdomains.)
+// alone would still send it to subdomains.) A redirect from https to plain http is not followed at all.
 func keepTokenOnHost(req *http.Request, via []*http.Request) error {
 	if len(via) >= 10 {
 		return errors.New("stopped after 10 redirects")
+	}
+	if via[0].URL.Scheme == "https" && req.URL.Scheme != "https" {
+		return errDowngrade
 	}
 	if req.URL.Host != via[0].URL.Host || req.URL.Scheme != via[0].URL.Scheme {
 		req.Header.Del("Authorization")
 	}
 	return nil
+}
+
+// errDowngrade is a redirect from the Hub's https endpoint to plain http, which hf-micro does not follow.
+var errDowngrade = errors.New("the Hub redirected from https to plain http; hf-micro does not follow a downgrade")
+
+// WithTransport returns a client that sends its calls through t, with every other setting shared.
+func (c *Client) WithTransport(t http.RoundTripper) *Client {
+	clone := *c
+	httpClient := *c.http
+	httpClient.Transport = t
+	clone.http = &httpClient
+	return &clone
 }
 
 // WithToken returns a client that calls the Hub with another token (a caller's own), sharing the connection
@@ -137,7 +153,7 @@ func NewTransport(responseHeaderTimeout time.Duration) *http.Transport {
 }
 
 // Timeout is the bound on one Hub call (HF_MICRO_HUB_TIMEOUT).
-func (c *Client) Timeout() time.Duration { return c.http.Timeout }
+func (c *Client) Timeout() time.Duration { return c.timeout }
 
 // Endpoint returns the Hub base URL the client calls.
 func (c *Client) Endpoint() string { return c.base.String() }
@@ -183,8 +199,10 @@ func (c *Client) attempt(ctx context.Context, method string, u *url.URL, body []
 	if body != nil {
 		reader = bytes.NewReader(body)
 	}
+	ctx, cancel := context.WithTimeoutCause(ctx, c.timeout, &callTimeout{c.timeout})
 	req, err := http.NewRequestWithContext(ctx, method, u.String(), reader)
 	if err != nil {
+		cancel()
 		return nil, fmt.Errorf("hub: %s %s: %w", method, u.Path, err)
 	}
 	if body != nil {
@@ -197,24 +215,58 @@ func (c *Client) attempt(ctx context.Context, method string, u *url.URL, body []
 	if !c.token.IsZero() {
 		req.Header.Set("Authorization", "Bearer "+c.token.reveal())
 	}
-	info := reqctx.From(ctx)
-	if info != nil && info.TraceID != "" {
-		// The Hub echoes this header inside its X-Request-Id, which ties its logs to the caller's.
-		req.Header.Set("X-Amzn-Trace-Id", info.TraceID)
-	}
-
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return nil, &NetworkError{Method: method, Path: u.Path, Err: unwrapURLError(err)}
-	}
-	if info != nil {
-		info.UpstreamStatus = resp.StatusCode
+		cancel()
+		return nil, &NetworkError{Method: method, Path: u.Path, Err: timedOut(ctx, unwrapURLError(err))}
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		defer cancel()
 		defer resp.Body.Close()
-		return nil, newError(resp)
+		return nil, newError(resp, c.token)
 	}
+	resp.Body = &boundBody{ReadCloser: resp.Body, ctx: ctx, cancel: cancel}
 	return resp, nil
+}
+
+// callTimeout is the cause of an attempt that ran out of its time (HF_MICRO_HUB_TIMEOUT).
+type callTimeout struct{ limit time.Duration }
+
+func (e *callTimeout) Error() string {
+	return fmt.Sprintf("no complete answer within the Hub timeout (%s)", e.limit)
+}
+
+// Unwrap makes a call timeout a deadline exceeded, as callers test for.
+func (e *callTimeout) Unwrap() error { return context.DeadlineExceeded }
+
+// timedOut names the Hub timeout as the cause of an error it caused.
+func timedOut(ctx context.Context, err error) error {
+	var limit *callTimeout
+	if errors.Is(err, context.DeadlineExceeded) && errors.As(context.Cause(ctx), &limit) {
+		return limit
+	}
+	return err
+}
+
+// boundBody is an answer body read within its attempt's time; closing it ends the attempt.
+type boundBody struct {
+	io.ReadCloser
+	ctx    context.Context
+	cancel context.CancelFunc
+}
+
+func (b *boundBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if err != nil && err != io.EOF {
+		err = timedOut(b.ctx, err)
+	}
+	return n, err
+}
+
+func (b *boundBody) Close() error {
+	err := b.ReadCloser.Close()
+	b.cancel()
+	return err
 }
 
 // unwrapURLError drops *url.Error's copy of the URL: the cause is what matters, and the caller names the path.
@@ -254,6 +306,12 @@ func (c *Client) Base() *url.URL {
 
 // Transport is the pooled transport every call to the Hub shares, the drop-in endpoint's included.
 func (c *Client) Transport() http.RoundTripper { return c.http.Transport }
+
+// Redact removes the client's token from text the Hub sent back.
+func (c *Client) Redact(s string) string { return c.token.Redact(s) }
+
+// RedactBytes removes the client's token from a body the Hub sent back.
+func (c *Client) RedactBytes(b []byte) []byte { return c.token.RedactBytes(b) }
 
 // Authorize puts the client's token in h as the Hub expects it, or removes any Authorization when the client
 // has none. It is how a request that does not go through Client's own methods gets the token.

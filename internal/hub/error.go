@@ -62,7 +62,9 @@ func IsRepoNotFound(err error) bool {
 // maxErrorBody bounds how much of an error body is read: the Hub's are a few hundred bytes.
 const maxErrorBody = 64 << 10
 
-func newError(resp *http.Response) *Error {
+// newError reads a non-2xx answer. The token the call was made with is removed from everything kept, in case
+// the Hub (or a hop before it) echoes it.
+func newError(resp *http.Response, token Token) *Error {
 	e := &Error{
 		Method:    resp.Request.Method,
 		Path:      resp.Request.URL.Path,
@@ -88,6 +90,9 @@ func newError(resp *http.Response) *Error {
 		}
 	} else if e.Message == "" && !strings.Contains(resp.Header.Get("Content-Type"), "html") {
 		e.Message = strings.TrimSpace(string(raw))
+	}
+	for _, field := range []*string{&e.Code, &e.Message, &e.RequestID, &e.RateLimit, &e.URL} {
+		*field = token.Redact(*field)
 	}
 	return e
 }

@@ -1,6 +1,10 @@
 package hub
 
-import "log/slog"
+import (
+	"bytes"
+	"log/slog"
+	"strings"
+)
 
 // Token is a Hub access token. It prints as REDACTED through fmt, slog and JSON, and it holds its value behind
 // a pointer so that even a struct that embeds it, printed with %+v, shows an address and not the secret. Only
@@ -31,3 +35,20 @@ func (t Token) String() string               { return redacted }
 func (t Token) GoString() string             { return redacted }
 func (t Token) LogValue() slog.Value         { return slog.StringValue(redacted) }
 func (t Token) MarshalText() ([]byte, error) { return []byte(redacted), nil }
+
+// Redact removes the token from text the Hub sent back, so that hf-micro never repeats a token it sent,
+// whatever the Hub says.
+func (t Token) Redact(s string) string {
+	if t.value == nil || !strings.Contains(s, *t.value) {
+		return s
+	}
+	return strings.ReplaceAll(s, *t.value, redacted)
+}
+
+// RedactBytes is Redact for a body.
+func (t Token) RedactBytes(b []byte) []byte {
+	if t.value == nil || !bytes.Contains(b, []byte(*t.value)) {
+		return b
+	}
+	return bytes.ReplaceAll(b, []byte(*t.value), []byte(redacted))
+}

@@ -79,7 +79,10 @@ func Find(method, escapedPath, rawQuery string) (*Match, error) {
 	}
 	raw, decoded, err := segments(escapedPath)
 	if err != nil {
-		return nil, err
+		if looksLikeTheHubs(escapedPath) {
+			return nil, err
+		}
+		return nil, nil // nothing that is not the Hub's is ever forwarded: a plain 404 says enough
 	}
 	// Listed rows first; then a listed route spelled with other letter cases, which the Hub may read as the
 	// listed one while hf-micro would judge it as something else; then the catch-all rows.
@@ -173,4 +176,12 @@ func (m *Match) Judge(body []byte) (targets []Target, forward []byte, err error)
 	}
 	forward, err = obj.encode()
 	return targets, forward, err
+}
+
+// looksLikeTheHubs tells a badly spelled Hub path, which deserves to hear what is wrong with it, from a path
+// that is no Hub path at all.
+func looksLikeTheHubs(escapedPath string) bool {
+	p := strings.ToLower(escapedPath)
+	return strings.HasPrefix(p, "/api/") || strings.HasPrefix(p, "/api%") || strings.HasPrefix(p, "//api") ||
+		strings.Contains(p, "/resolve/") || strings.Contains(p, "/raw/") || strings.Contains(p, ".git/")
 }

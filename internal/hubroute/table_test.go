@@ -223,7 +223,7 @@ func TestForwardedBodyIsTheJudgedOne(t *testing.T) {
 
 func TestNotHubPaths(t *testing.T) {
 	for _, path := range []string{"/", "/alice/m", "/alice/m/blob/main/x", "/settings/tokens", "/alice/m/resolve",
-		"/alice/m.git/HEAD", "/datasets/alice/d", "/api", "/favicon.ico"} {
+		"/alice/m.git/HEAD", "/datasets/alice/d", "/api", "/favicon.ico", "/debug/pprof/", "/%2e%2e/x", "/a//b"} {
 		if m, err := Find(http.MethodGet, path, ""); m != nil || err != nil {
 			t.Errorf("Find(GET %s) = %v, %v; want not a Hub path", path, m, err)
 		}
@@ -241,4 +241,51 @@ func TestFakeHubRoutesAreListed(t *testing.T) {
 			t.Errorf("the fake Hub serves %s, which the table lists as %v (%v)", route, m, err)
 		}
 	}
+}
+
+// FuzzFind judges arbitrary requests: no panic; a request judged is judged the same when its forwarded body is
+// judged again (the Hub gets what was judged); every repository named is a valid one; and no path that is
+// judged spells a dot segment, an encoded unreserved character or an empty segment.
+func FuzzFind(f *testing.F) {
+	for _, seed := range [][3]string{
+		{"POST", "/api/repos/create", `{"name":"m","organization":"acme","type":"dataset"}`},
+		{"POST", "/api/repos/move", `{"fromRepo":"a/b","toRepo":"c/d"}`},
+		{"POST", "/acme/m.git/info/lfs/objects/batch", `{"operation":"download"}`},
+		{"GET", "/datasets/a/b/resolve/refs%2Fpr%2F1/x", ""},
+		{"PUT", "/api/models/own/x/%2e%2e/other/settings", ""},
+		{"DELETE", "/api/repos/Delete", `{"name":"x","ORGANIZATION":"y","organization":"z"}`},
+		{"POST", "/api/spaces/a/s/duplicate", `{"repository":"b/c","private":true}`},
+	} {
+		f.Add(seed[0], seed[1], seed[2])
+	}
+	f.Fuzz(func(t *testing.T, method, path, body string) {
+		escaped, query, _ := strings.Cut(path, "?")
+		m, err := Find(method, escaped, query)
+		if err != nil || m == nil {
+			return
+		}
+		lower := strings.ToLower(escaped)
+		for _, bad := range []string{"//", "/./", "/../", "%2e", "%41", "%5c", "\\"} {
+			if strings.Contains(lower, bad) || strings.HasSuffix(escaped, "/") && escaped != "/" {
+				t.Fatalf("%s %s was judged", method, path)
+			}
+		}
+		targets, forward, err := m.Judge([]byte(body))
+		if err != nil {
+			return
+		}
+		for _, target := range targets {
+			if target.Repo.Name != "" {
+				if _, err := hub.ParseRepoID(target.Repo.String()); err != nil {
+					t.Fatalf("%s %s: repository %q: %v", method, path, target.Repo, err)
+				}
+			}
+		}
+		if forward != nil {
+			again, forwardAgain, err := m.Judge(forward)
+			if err != nil || !slices.Equal(again, targets) || string(forwardAgain) != string(forward) {
+				t.Fatalf("%s %s %s: forwarded %s, judged again as %v (%v), was %v", method, path, body, forward, again, err, targets)
+			}
+		}
+	})
 }

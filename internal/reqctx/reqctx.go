@@ -1,8 +1,12 @@
-// Package reqctx carries the facts about one incoming request that several layers add to and the logs read at
-// the end: its id, the route that served it, the status the Hub answered, and who did what.
+// Package reqctx carries the facts about one incoming request that the server adds to and the logs read at
+// the end: its id, the route that served it, the status the Hub answered (recorded by Transport), and who did
+// what.
 package reqctx
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // Info is filled in while a request is handled. One request is handled by one goroutine at a time, so plain
 // fields are enough.
@@ -11,6 +15,8 @@ type Info struct {
 	TraceID        string // the caller's own X-Request-Id, sent on to the Hub; "" when hf-micro made the id
 	Route          string // the ServeMux pattern, e.g. "POST /api/repo"
 	UpstreamStatus int    // the Hub's last status for this request; 0 when the Hub was not called or not reached
+	// UpstreamDuration is the time spent waiting for the Hub's answers (headers, not bodies).
+	UpstreamDuration time.Duration
 
 	// For the audit trail: who asked, and what they asked to do to which repository.
 	Caller   string // e.g. "key:1a2b3c4d", "caller-token", "loopback"

@@ -31,8 +31,8 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 	}
 	var registered []string
 	for _, rt := range routes(&deps{}) {
-		if rt.pattern == "/" {
-			continue // the drop-in endpoint: the Hub's own API, which the Hub documents
+		if !strings.Contains(rt.pattern, " ") {
+			continue // the drop-in endpoint (the Hub's own API, which the Hub documents), and 405s for other methods
 		}
 		registered = append(registered, strings.TrimSuffix(rt.pattern, "{$}"))
 	}

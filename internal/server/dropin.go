@@ -1,14 +1,13 @@
 package server
 
 import (
-	"bytes"
-	"context"
 	"io"
 	"log/slog"
 	"net/http"
 
 	"github.com/hf-micro/hf-micro/internal/dropin"
 	"github.com/hf-micro/hf-micro/internal/hub"
+	"github.com/hf-micro/hf-micro/internal/hubroute"
 	"github.com/hf-micro/hf-micro/internal/reqctx"
 )
 
@@ -17,12 +16,6 @@ func newDropIn(d *deps) *dropin.Proxy {
 	return dropin.New(dropin.Options{
 		Hub:       d.hub.Base(),
 		Transport: d.hub.Transport(),
-		Authorize: func(in *http.Request, h http.Header) {
-			hubClientFrom(in.Context()).Authorize(h)
-			if trace := reqctx.From(in.Context()).TraceID; trace != "" && h.Get("X-Amzn-Trace-Id") == "" {
-				h.Set("X-Amzn-Trace-Id", trace)
-			}
-		},
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
 			d.answerError(w, r, &hub.NetworkError{Method: r.Method, Path: r.URL.Path, Err: err})
 		},
@@ -40,38 +33,60 @@ func newDropIn(d *deps) *dropin.Proxy {
 	})
 }
 
-// handleDropIn passes every Hub path the simple API does not own to the Hub: authenticated like every API
-// route, judged by the same policy (by method, and the repository the path or body names), with the token
-// hubFor chooses.
+// methodOverrides are headers some servers and hops read as the request's real method. hf-micro judges the
+// method that was sent, so a request that asks for another one is refused rather than judged as one thing and
+// read as another.
+var methodOverrides = []string{"X-Http-Method-Override", "X-Http-Method", "X-Method-Override"}
+
+// handleDropIn passes every Hub path the simple API does not own to the Hub, judged by the route table
+// (internal/hubroute): each action it takes, on each repository it names in its path or body, must pass the
+// policy with the token hubFor chooses; the Hub then gets exactly the request that was judged.
 func handleDropIn(d *deps) handlerFunc {
-	authenticated := d.withCaller(func(w http.ResponseWriter, r *http.Request) error {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		for _, name := range methodOverrides {
+			if _, ok := r.Header[name]; ok {
+				return badRequest("hf-micro does not take a method from " + http.CanonicalHeaderKey(name) + ": send the method itself")
+			}
+		}
+		match, err := hubroute.Find(r.Method, r.URL.EscapedPath(), r.URL.RawQuery)
+		if err != nil {
+			return routeError(err)
+		}
+		if match == nil {
+			return &apiError{status: http.StatusNotFound, msg: "no such endpoint: " + r.URL.Path + "; GET / lists them"}
+		}
 		var body []byte
-		if dropin.NeedsBody(r) {
-			var err error
+		if match.ReadsBody() {
 			if body, err = io.ReadAll(http.MaxBytesReader(w, r.Body, d.opts.MaxBodyBytes)); err != nil {
 				return decodeError(err, nil)
 			}
-			r.Body = io.NopCloser(bytes.NewReader(body))
 		}
-		var client *hub.Client
-		for _, target := range dropin.Classify(r, body) {
-			c, err := d.hubFor(r, target.Action, target.Type, target.Repo)
-			if err != nil {
-				return err
-			}
-			client = c
+		targets, forward, err := match.Judge(body)
+		if err != nil {
+			return routeError(err)
+		}
+		client, err := d.hubForAll(r, targets...)
+		if err != nil {
+			return err
 		}
 		// Clients read the Hub's request id; ours is in the log (and the caller's own inside the Hub's).
 		w.Header().Del("X-Request-Id")
-		d.dropIn.ServeHTTP(w, r.WithContext(withHubClient(r.Context(), client)), d.publicBase(r))
+		d.dropIn.ServeHTTP(w, r, dropin.Forward{Client: client, PublicBase: d.publicBase(r), Body: forward})
 		return nil
-	})
-	return func(w http.ResponseWriter, r *http.Request) error {
-		if !dropin.IsHubPath(r.URL.Path) {
-			return &apiError{status: http.StatusNotFound, msg: "no such endpoint: " + r.URL.Path + "; GET / lists them"}
-		}
-		return authenticated(w, r)
 	}
+}
+
+// routeError answers a request the route table refused.
+func routeError(err error) error {
+	e, ok := err.(*hubroute.Error)
+	if !ok {
+		return err
+	}
+	ae := &apiError{status: e.Status, msg: e.Msg, cause: err}
+	if e.Status == http.StatusMethodNotAllowed {
+		ae.allow = hubroute.Methods
+	}
+	return ae
 }
 
 // publicBase is hf-micro's base URL as callers reach it: HF_MICRO_PUBLIC_URL, else what the request says.
@@ -80,14 +95,4 @@ func (d *deps) publicBase(r *http.Request) string {
 		return d.opts.PublicURL
 	}
 	return baseURL(r)
-}
-
-type hubClientKey struct{}
-
-func withHubClient(ctx context.Context, c *hub.Client) context.Context {
-	return context.WithValue(ctx, hubClientKey{}, c)
-}
-
-func hubClientFrom(ctx context.Context) *hub.Client {
-	return ctx.Value(hubClientKey{}).(*hub.Client)
 }

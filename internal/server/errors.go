@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -25,6 +26,7 @@ type apiError struct {
 	url        string            // the existing repository of a 409
 	retryAfter time.Duration
 	hub        *hub.Error // the Hub's own answer, when there was one
+	allow      []string   // the methods a 405 names
 }
 
 func (e *apiError) Error() string {
@@ -142,6 +144,9 @@ func writeError(w http.ResponseWriter, requestID string, e *apiError) {
 	if e.hub != nil && e.hub.RateLimit != "" {
 		// The Hub's quota, as huggingface_hub reads it to wait for the window's reset.
 		w.Header().Set("RateLimit", e.hub.RateLimit)
+	}
+	if len(e.allow) > 0 {
+		w.Header().Set("Allow", strings.Join(e.allow, ", "))
 	}
 	if e.retryAfter > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(int((e.retryAfter+time.Second-1)/time.Second)))

@@ -146,11 +146,11 @@ func faultCases() []faultCase {
 		{name: "stall-before-headers", handler: func(u *faultUpstream) http.HandlerFunc {
 			return func(w http.ResponseWriter, r *http.Request) { stallUntilStopped(u, w, r) }
 		},
-			// Client.Timeout or the transport's ResponseHeaderTimeout, whichever fires first: both say "awaiting".
-			simple: faultWant{status: 504, message: "the Hub did not answer in time", logged: "awaiting"},
+			// The call's own bound or the transport's ResponseHeaderTimeout, whichever fires first: both say "timeout".
+			simple: faultWant{status: 504, message: "the Hub did not answer in time", logged: "timeout"},
 			dropIn: faultWant{status: 504, message: "the Hub did not answer in time", logged: "timeout awaiting response headers"}},
 		{name: "stall-mid-body", handler: partialBody(stallUntilStopped),
-			simple: faultWant{status: 504, message: "the Hub did not answer in time", logged: "Client.Timeout"},
+			simple: faultWant{status: 504, message: "the Hub did not answer in time", logged: "no complete answer within the Hub timeout"},
 			dropIn: faultWant{status: 200, cutOff: true, logged: "the Hub sent nothing more of its answer within the timeout"}},
 		{name: "500", handler: func(*faultUpstream) http.HandlerFunc {
 			return func(w http.ResponseWriter, r *http.Request) {

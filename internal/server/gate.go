@@ -5,6 +5,7 @@ import (
 
 	"github.com/hf-micro/hf-micro/internal/auth"
 	"github.com/hf-micro/hf-micro/internal/hub"
+	"github.com/hf-micro/hf-micro/internal/hubroute"
 	"github.com/hf-micro/hf-micro/internal/policy"
 	"github.com/hf-micro/hf-micro/internal/reqctx"
 )
@@ -23,14 +24,26 @@ func (d *deps) withCaller(next handlerFunc) handlerFunc {
 	}
 }
 
-// hubFor is the only way a handler reaches the Hub. It records the action for the audit trail, applies the
-// policy when the server's token would be used, and returns a client holding the right token: the caller's
-// own, or the server's.
+// hubFor is the only way a handler reaches the Hub, for one action on one repository (id is zero when the
+// request names none); see hubForAll.
 func (d *deps) hubFor(r *http.Request, action policy.Action, t hub.RepoType, id hub.RepoID) (*hub.Client, error) {
+	return d.hubForAll(r, hubroute.Target{Action: action, Type: t, Repo: id})
+}
+
+// hubForAll records what a request does for the audit trail, applies the policy to each of its actions when
+// the server's token would be used, and returns a client holding the right token: the caller's own, or the
+// server's.
+func (d *deps) hubForAll(r *http.Request, targets ...hubroute.Target) (*hub.Client, error) {
 	info := reqctx.From(r.Context())
-	info.Action = string(action)
-	if id.Name != "" {
-		info.Repo, info.RepoType = id.String(), string(t)
+	for _, t := range targets {
+		// The audit line names the action that changes something (and its repository), else the last.
+		if t.Action.Mutates() || !policy.Action(info.Action).Mutates() {
+			info.Action = string(t.Action)
+			info.Repo, info.RepoType = "", ""
+			if t.Repo.Name != "" {
+				info.Repo, info.RepoType = t.Repo.String(), string(t.Type)
+			}
+		}
 	}
 	caller, ok := auth.From(r.Context())
 	if !ok {
@@ -40,8 +53,10 @@ func (d *deps) hubFor(r *http.Request, action policy.Action, t hub.RepoType, id 
 	if !caller.UsesServerToken() {
 		return d.hub.WithToken(caller.Token), nil
 	}
-	if err := d.opts.Policy.Check(action, id.Namespace); err != nil {
-		return nil, &apiError{status: http.StatusForbidden, msg: err.Error(), cause: err}
+	for _, t := range targets {
+		if err := d.opts.Policy.Check(t.Action, t.Repo.Namespace); err != nil {
+			return nil, &apiError{status: http.StatusForbidden, msg: err.Error(), cause: err}
+		}
 	}
 	return d.hub, nil
 }

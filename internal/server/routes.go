@@ -1,5 +1,10 @@
 package server
 
+import (
+	"net/http"
+	"strings"
+)
+
 // route is one entry of the API surface. The OpenAPI test checks this list against openapi.json.
 type route struct {
 	pattern string
@@ -19,7 +24,23 @@ func routes(d *deps) []route {
 		{"POST /api/repo", d.withCaller(handleRepoCreate(d))},
 		{"PUT /api/repo", d.withCaller(handleRepoUpdate(d))},
 		{"DELETE /api/repo", d.withCaller(handleRepoDelete(d))},
-		// The drop-in Hub endpoint: every other Hub path (the Hub's API, file downloads) goes to the Hub.
-		{"/", handleDropIn(d)},
+		// hf-micro's own paths answer other methods themselves, never passing them to the Hub.
+		{"/{$}", methodNotAllowed("GET", "HEAD")},
+		{"/openapi.json", methodNotAllowed("GET", "HEAD")},
+		{"/healthz", methodNotAllowed("GET", "HEAD")},
+		{"/readyz", methodNotAllowed("GET", "HEAD")},
+		{"/api/account", methodNotAllowed("GET", "HEAD")},
+		{"/api/repo", methodNotAllowed("GET", "HEAD", "POST", "PUT", "DELETE")},
+		// The drop-in Hub endpoint: every other path the Hub's route table knows (internal/hubroute: the
+		// Hub's API, file downloads, LFS) goes to the Hub, judged by that table.
+		{"/", d.withCaller(handleDropIn(d))},
+	}
+}
+
+// methodNotAllowed answers a method a route of hf-micro's own does not take, naming those it does.
+func methodNotAllowed(allow ...string) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		return &apiError{status: http.StatusMethodNotAllowed, allow: allow,
+			msg: r.Method + " is not allowed on " + r.URL.Path + "; use " + strings.Join(allow, " or ")}
 	}
 }

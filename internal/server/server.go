@@ -50,6 +50,9 @@ func NewServer(logger *slog.Logger, hubClient *hub.Client, opts Options) (http.H
 	if err != nil {
 		return nil, err
 	}
+	// Every call to the Hub, the simple API's and the drop-in's, goes through one transport that sends the
+	// caller's trace id and records the Hub's answer for the logs.
+	hubClient = hubClient.WithTransport(reqctx.Transport{Base: hubClient.Transport()})
 	d := &deps{logger: logger, hub: hubClient, auth: auth.New(opts.Auth), opts: opts, docs: docs, openAPI: openAPI}
 	d.dropIn = newDropIn(d)
 	d.accounts = newAccountCache(opts.AccountCacheTTL)

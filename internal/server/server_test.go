@@ -293,7 +293,16 @@ func TestUnknownRoute(t *testing.T) {
 	for _, path := range []string{"/nope", "/alice/m", "/alice/m/blob/main/x", "/datasets/alice/d/tree/main"} {
 		checkError(t, h.json(t, "GET", path, ""), 404, "no such endpoint")
 	}
-	checkError(t, h.json(t, "POST", "/healthz", "{}"), 404, "no such endpoint")
+	for _, c := range []struct{ method, path, allow string }{
+		{"POST", "/healthz", "GET, HEAD"}, {"PATCH", "/api/repo", "GET, HEAD, POST, PUT, DELETE"},
+		{"POST", "/api/account", "GET, HEAD"}, {"DELETE", "/", "GET, HEAD"}, {"PUT", "/openapi.json", "GET, HEAD"},
+	} {
+		r := h.json(t, c.method, c.path, "{}")
+		checkError(t, r, 405, "is not allowed on "+c.path)
+		if got := r.header.Get("Allow"); got != c.allow {
+			t.Errorf("%s %s: Allow %q, want %q", c.method, c.path, got, c.allow)
+		}
+	}
 	if n := len(h.fake.Requests()); n != 0 {
 		t.Errorf("paths that are not the Hub's reached it %d times", n)
 	}
