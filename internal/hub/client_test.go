@@ -11,7 +11,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
 )
 
 const testToken = "hf_clienttestsecret0123456789"
