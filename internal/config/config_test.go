@@ -167,6 +167,25 @@ func TestInvalidValues(t *testing.T) {
 	}
 }
 
+// A key setting that is there but names no key must stop the start, not leave the server open to loopback
+// callers as if no keys were configured.
+func TestKeySettingsThatNameNoKey(t *testing.T) {
+	dir := t.TempDir()
+	commentsOnly := filepath.Join(dir, "keys")
+	if err := os.WriteFile(commentsOnly, []byte("# the release key\n\n   \n# hf_micro_revoked\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for name, value := range map[string]string{
+		"HF_MICRO_API_KEYS":      " , ",
+		"HF_MICRO_API_KEYS_FILE": commentsOnly,
+	} {
+		_, err := Load(nil, env(map[string]string{name: value}), io.Discard)
+		if err == nil || !strings.HasPrefix(err.Error(), "invalid configuration: "+name+": ") || !strings.Contains(err.Error(), "no key") {
+			t.Errorf("%s=%q: %v", name, value, err)
+		}
+	}
+}
+
 func TestAccountCacheTTL(t *testing.T) {
 	inDir(t, "")
 	for value, want := range map[string]time.Duration{"": 5 * time.Second, "0": 0, "0s": 0, "-1s": -1, "2s": 2 * time.Second, "10": 10 * time.Second} {

@@ -4,11 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -506,5 +508,48 @@ func TestWithToken(t *testing.T) {
 	}
 	if _, ok := th.last(t).Header["Authorization"]; ok {
 		t.Error("an empty token still sent Authorization")
+	}
+}
+
+// A redirect from the Hub's https endpoint to plain http is not followed: the next hop would be readable by
+// anyone on the path.
+func TestRedirectToPlainHTTPIsNotFollowed(t *testing.T) {
+	var plainCalls atomic.Int32
+	plain := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		plainCalls.Add(1)
+		replyJSON(200, `{"_id":"1","id":"a/b"}`)(w, r)
+	}))
+	defer plain.Close()
+	secure := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, plain.URL+"/api/models/a/b", http.StatusTemporaryRedirect)
+	}))
+	defer secure.Close()
+	c, err := New(Options{Endpoint: secure.URL, Token: NewToken(testToken), Transport: secure.Client().Transport})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.RepoInfo(context.Background(), Model, RepoID{"a", "b"}, "")
+	if !errors.Is(err, errDowngrade) {
+		t.Errorf("error %v, want the downgrade refused", err)
+	}
+	if n := plainCalls.Load(); n != 0 {
+		t.Errorf("the plain http server was called %d times", n)
+	}
+}
+
+// The token a call was made with is removed from everything kept of the Hub's error answer.
+func TestErrorsDoNotRepeatTheToken(t *testing.T) {
+	_, c := newTestHub(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Error-Message", "bad token "+testToken)
+		w.Header().Set("X-Request-Id", "id-"+testToken)
+		replyJSON(401, `{"error":"bad `+testToken+`","url":"https://x/`+testToken+`"}`)(w, r)
+	})
+	_, err := c.WhoAmI(context.Background())
+	var he *Error
+	if !errors.As(err, &he) {
+		t.Fatalf("error %v", err)
+	}
+	if text := fmt.Sprintf("%s %+v", err, *he); strings.Contains(text, testToken) || !strings.Contains(he.Message, "REDACTED") {
+		t.Errorf("the error repeats the token, or drops the message: %s", text)
 	}
 }
