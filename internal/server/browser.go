@@ -15,17 +15,21 @@ import (
 // withBrowserRules keeps the web pages a user visits from acting through hf-micro. A browser sends requests to
 // any address a page names, this machine included, and with no client keys hf-micro serves this machine's
 // callers with its own Hub token; so, before anyone is authenticated:
-//   - with no keys and no anonymous access, a Host that is not a name of this machine (nor HF_MICRO_PUBLIC_URL's)
-//     is a page on another name that resolves here (DNS rebinding): 421;
+//   - when this machine's callers use the server's token (no keys, and a token to use) and anonymous access is
+//     off, a Host that is not a name of this machine (nor HF_MICRO_PUBLIC_URL's) is a page on another name that
+//     resolves here (DNS rebinding): 421;
 //   - preflights are answered here, never by the Hub (withCORS);
 //   - a cross-origin browser request that may change something (not GET, HEAD or OPTIONS) is refused unless its
 //     origin is in HF_MICRO_CORS_ORIGINS: 403;
-//   - with no keys, a cross-site read is refused too: it would spend the user's token and quota (403).
+//   - when this machine's callers use the server's token, a cross-site read is refused too: it would spend the
+//     user's token and quota (403).
 //
-// Clients that are not browsers send neither Origin nor Sec-Fetch-Site, and are not affected.
-func withBrowserRules(opts Options, next http.Handler) (http.Handler, error) {
-	noKeys := opts.Auth.Keys.Len() == 0
-	if noKeys {
+// Clients that are not browsers send neither Origin nor Sec-Fetch-Site, and are not affected. With no server
+// token (a pure gateway for callers' own tokens) a browser has no credential to lend, and only the rules on
+// preflights and cross-origin writes apply.
+func withBrowserRules(opts Options, hasServerToken bool, next http.Handler) (http.Handler, error) {
+	loopbackUsesToken := opts.Auth.Keys.Len() == 0 && hasServerToken
+	if loopbackUsesToken {
 		next = refuseCrossSiteReads(opts.CORSOrigins, next)
 	}
 	csrf := http.NewCrossOriginProtection()
@@ -40,7 +44,7 @@ func withBrowserRules(opts Options, next http.Handler) (http.Handler, error) {
 			"HF_MICRO_CORS_ORIGINS on the server", pageOrigin(r)))
 	}))
 	h := withCORS(opts.CORSOrigins, csrf.Handler(next))
-	if noKeys && !opts.Auth.AllowAnonymous {
+	if loopbackUsesToken && !opts.Auth.AllowAnonymous {
 		h = requireLocalHost(opts.PublicURL, h)
 	}
 	return h, nil
@@ -56,7 +60,7 @@ func requireLocalHost(publicURL string, next http.Handler) http.Handler {
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		host := hostname(r.Host)
-		if isLocalName(host) || host != "" && host == publicHost || r.URL.Path == "/healthz" || r.URL.Path == "/readyz" {
+		if host == "" || isLocalName(host) || host == publicHost || r.URL.Path == "/healthz" || r.URL.Path == "/readyz" {
 			next.ServeHTTP(w, r)
 			return
 		}

@@ -213,6 +213,12 @@ func TestDNSRebindingRefused(t *testing.T) {
 	if r := sendTo(keyed, rebound, "GET", "/api/account", map[string]string{"Authorization": bearer}); r.status != 200 {
 		t.Errorf("keyed mode, another name = %d %s", r.status, r.body)
 	}
+	// With no server token, hf-micro only forwards callers' own tokens: a browser has nothing to lend.
+	own := fake.IssueToken("alice", fakehub.RoleRead)
+	gateway := startServer(t, fake, endpoint, "", setup{opts: Options{Auth: auth.Options{CallerTokens: true}}, secrets: []string{own}})
+	if r := sendTo(gateway, rebound, "GET", "/api/account", map[string]string{"Authorization": "Bearer " + own}); r.status != 200 {
+		t.Errorf("pure gateway, another name = %d %s", r.status, r.body)
+	}
 }
 
 // Preflights are hf-micro's to answer, on its own routes and the Hub's alike: the Hub never sees one.

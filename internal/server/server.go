@@ -59,7 +59,7 @@ func NewServer(logger *slog.Logger, hubClient *hub.Client, opts Options) (http.H
 		mux.Handle(rt.pattern, d.adapt(rt.handler))
 	}
 	var h http.Handler = mux
-	h, err = withBrowserRules(opts, h)
+	h, err = withBrowserRules(opts, hubClient.HasToken(), h)
 	if err != nil {
 		return nil, err
 	}
