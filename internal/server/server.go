@@ -62,7 +62,10 @@ func NewServer(logger *slog.Logger, hubClient *hub.Client, opts Options) (http.H
 		mux.Handle(rt.pattern, d.adapt(rt.handler))
 	}
 	var h http.Handler = mux
-	h = withCORS(opts.CORSOrigins, h)
+	h, err = withBrowserRules(opts, hubClient.HasToken(), h)
+	if err != nil {
+		return nil, err
+	}
 	h = withSecurityHeaders(h)
 	h = withRecover(logger, h)
 	h = withAccessLog(logger, h)

@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -188,6 +189,7 @@ func (h *harness) sendFull(t *testing.T, method, path string, headers map[string
 			req.Header.Set(k, v)
 		}
 	}
+	req.Host = cmp.Or(headers["Host"], req.Host) // net/http sends req.Host, not a Host header
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
