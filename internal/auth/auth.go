@@ -101,6 +101,13 @@ func (a *Authenticator) recognise(credential string) (Caller, error) {
 	return Caller{Kind: CallerToken, Token: hub.NewToken(credential), tokenDigest: sha256.Sum256([]byte(credential))}, nil
 }
 
+// SendsCredential reports whether a request brings a credential of its own (a key or a Hub token), and so
+// would not be served as this machine's (Loopback) caller.
+func SendsCredential(h http.Header) bool {
+	credential, err := bearer(h)
+	return credential != "" || err != nil
+}
+
 // bearer reads "Authorization: Bearer <credential>". No header, and the literal "undefined" that
 // @huggingface/hub sends when it has no token, mean no credential.
 func bearer(h http.Header) (string, error) {

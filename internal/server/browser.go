@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/hf-micro/hf-micro/internal/auth"
 	"github.com/hf-micro/hf-micro/internal/reqctx"
 )
 
@@ -52,7 +53,8 @@ func withBrowserRules(opts Options, hasServerToken bool, next http.Handler) (htt
 
 // requireLocalHost refuses requests addressed to a name that is not this machine's: with DNS rebinding, a page
 // on an attacker's domain that resolves to 127.0.0.1 is same-origin with its requests to hf-micro. Health
-// probes are exempt, as orchestrators probe by the pod's address.
+// probes are exempt, as orchestrators probe by the pod's address; so are requests with a credential of their
+// own (a caller's Hub token from another machine), which do not use this machine's trust.
 func requireLocalHost(publicURL string, next http.Handler) http.Handler {
 	var publicHost string
 	if u, err := url.Parse(publicURL); err == nil {
@@ -60,7 +62,8 @@ func requireLocalHost(publicURL string, next http.Handler) http.Handler {
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		host := hostname(r.Host)
-		if host == "" || isLocalName(host) || host == publicHost || r.URL.Path == "/healthz" || r.URL.Path == "/readyz" {
+		if host == "" || isLocalName(host) || host == publicHost || r.URL.Path == "/healthz" || r.URL.Path == "/readyz" ||
+			auth.SendsCredential(r.Header) {
 			next.ServeHTTP(w, r)
 			return
 		}

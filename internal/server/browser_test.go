@@ -213,6 +213,13 @@ func TestDNSRebindingRefused(t *testing.T) {
 	if r := sendTo(keyed, rebound, "GET", "/api/account", map[string]string{"Authorization": bearer}); r.status != 200 {
 		t.Errorf("keyed mode, another name = %d %s", r.status, r.body)
 	}
+	// A caller from another machine with its own Hub token does not use this machine's trust: served by name.
+	callerOwn := fake.IssueToken("alice", fakehub.RoleRead)
+	withToken := startServer(t, fake, endpoint, token, setup{opts: Options{Auth: auth.Options{CallerTokens: true}}, secrets: []string{callerOwn}})
+	if r := sendTo(withToken, "hf-box.internal:8080", "GET", "/api/account", map[string]string{"Authorization": "Bearer " + callerOwn}); r.status != 200 {
+		t.Errorf("a caller's own token, another name = %d %s", r.status, r.body)
+	}
+	checkError(t, sendTo(withToken, rebound, "GET", "/api/account", map[string]string{"Authorization": "Bearer undefined"}), 421, "HF_MICRO_PUBLIC_URL")
 	// With no server token, hf-micro only forwards callers' own tokens: a browser has nothing to lend.
 	own := fake.IssueToken("alice", fakehub.RoleRead)
 	gateway := startServer(t, fake, endpoint, "", setup{opts: Options{Auth: auth.Options{CallerTokens: true}}, secrets: []string{own}})
