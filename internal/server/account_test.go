@@ -3,6 +3,7 @@ package server
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hf-micro/hf-micro/internal/auth"
 	"github.com/hf-micro/hf-micro/internal/fakehub"
@@ -16,7 +17,7 @@ func TestBogusCallerToken(t *testing.T) {
 			fake, endpoint := newFakeHub(t)
 			opts := Options{Auth: auth.Options{CallerTokens: true}}
 			if ttl == "cache on" {
-				opts.AccountCacheTTL = 60e9
+				opts.AccountCacheTTL = time.Minute
 			}
 			h := startServer(t, fake, endpoint, fake.IssueToken("alice", fakehub.RoleWrite), setup{opts: opts})
 			const bogus = "Bearer hf_bogus"
