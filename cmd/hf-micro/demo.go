@@ -40,7 +40,8 @@ func demo(ctx context.Context, cfg config.Config, getenv func(string) string, st
 			fmt.Fprintln(stderr, "demo:", err)
 		}
 		fmt.Fprintf(stdout, "\nhf-micro %s demo: serving on %s in front of a built-in fake Hub at %s.\n", buildVersion(), base, cfg.Endpoint)
-		fmt.Fprintln(stdout, "The server holds a demo token for the fake user \"demo\" (org \"demo-org\"); no real account or network is used.")
+		fmt.Fprintln(stdout, "The server holds a demo token for the fake user \"demo\" (org \"demo-org\"), so /api/account answers for \"demo\";")
+		fmt.Fprintln(stdout, "no real account or network is used.")
 		if realToken {
 			fmt.Fprintln(stdout, "Your Hub token from the environment is ignored in demo mode.")
 		}

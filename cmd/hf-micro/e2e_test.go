@@ -232,6 +232,9 @@ func TestOriginalExamplesInDemo(t *testing.T) {
 	if !strings.Contains(p.stdout.String(), "fake Hub") || !strings.Contains(p.stdout.String(), "curl -sS") {
 		t.Errorf("the demo banner lacks its instructions:\n%s", p.stdout)
 	}
+	if page := getText(t, p.base+"/"); !strings.Contains(page, "fake Hub") {
+		t.Error("the demo's index page does not say it serves the fake Hub")
+	}
 	for _, command := range commands {
 		command = strings.ReplaceAll(command, "http://localhost:8080", p.base)
 		command = strings.Replace(command, "curl ", curl+" -sS --fail-with-body ", 1)
@@ -247,6 +250,17 @@ func TestOriginalExamplesInDemo(t *testing.T) {
 	if strings.Contains(p.stderr.String(), "hf_realtokenmustbeignored") {
 		t.Error("demo mode logged the real token")
 	}
+}
+
+func getText(t *testing.T, url string) string {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return string(body)
 }
 
 // readmeExamples returns the curl commands in the README's fenced block after the marker comment.

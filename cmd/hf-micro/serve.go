@@ -41,6 +41,7 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger, onListen
 		PublicURL:    cfg.PublicURL,
 
 		AccountCacheTTL: cfg.AccountCacheTTL,
+		Demo:            cfg.TokenSource == "demo", // set by demo
 	})
 	if err != nil {
 		return err

@@ -98,17 +98,18 @@ func checkPart(what, s string) error {
 		return fmt.Errorf("repository %s is %d characters long; the Hub allows at most %d", what, len(s), maxNamePart)
 	case strings.Contains(s, "--") || strings.Contains(s, ".."):
 		return fmt.Errorf("repository %s %q contains '--' or '..', which the Hub forbids", what, s)
-	case !isWordByte(s[0]) || !isWordByte(s[len(s)-1]):
+	case !IsWordByte(s[0]) || !IsWordByte(s[len(s)-1]):
 		return fmt.Errorf("repository %s %q must start and end with a letter, digit or '_'", what, s)
 	}
 	for i := 0; i < len(s); i++ {
-		if c := s[i]; !isWordByte(c) && c != '-' && c != '.' {
+		if c := s[i]; !IsWordByte(c) && c != '-' && c != '.' {
 			return fmt.Errorf("repository %s %q has a character the Hub does not accept: only letters, digits, '-', '_' and '.' are allowed", what, s)
 		}
 	}
 	return nil
 }
 
-func isWordByte(c byte) bool {
+// IsWordByte is a regexp \w byte: an ASCII letter or digit, or '_'.
+func IsWordByte(c byte) bool {
 	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_'
 }

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"cmp"
 	_ "embed"
 	"encoding/json"
@@ -84,7 +85,9 @@ func loadOpenAPI(version string) ([]byte, *apiDocs, error) {
 				}
 			}
 			if example := op.RequestBody.Content["application/json"].Example; example != nil {
-				o.body = string(example)
+				if o.body, err = oneLine(example); err != nil {
+					return nil, nil, fmt.Errorf("openapi.json: %s %s example: %w", o.Method, path, err)
+				}
 			}
 			docs.Operations = append(docs.Operations, o)
 		}
@@ -95,6 +98,16 @@ func loadOpenAPI(version string) ([]byte, *apiDocs, error) {
 		return cmp.Or(strings.Compare(a.Path, b.Path), cmp.Compare(slices.Index(lifeOrder, a.Method), slices.Index(lifeOrder, b.Method)))
 	})
 	return stamped, docs, nil
+}
+
+// oneLine writes a JSON example on one line, spaced as a person types it: {"type": "model", "private": true}.
+// A JSON text has no raw newline inside its strings, so only the layout's newlines are replaced.
+func oneLine(example json.RawMessage) (string, error) {
+	var indented bytes.Buffer
+	if err := json.Indent(&indented, example, "", ""); err != nil {
+		return "", err
+	}
+	return strings.NewReplacer(",\n", ", ", "\n", "").Replace(indented.String()), nil
 }
 
 // Examples are curl commands for every API route (those under /api/), in an order that works pasted in turn.
@@ -156,7 +169,7 @@ func handleIndex(d *deps) handlerFunc {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		// The page needs no script and loads nothing from elsewhere; say so to the browser.
 		w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'; base-uri 'none'; form-action 'none'")
-		return indexTemplate.Execute(w, map[string]any{"Docs": d.docs, "Operations": ops, "Base": base})
+		return indexTemplate.Execute(w, map[string]any{"Docs": d.docs, "Operations": ops, "Base": base, "Demo": d.opts.Demo})
 	}
 }
 

@@ -2,8 +2,10 @@ package server
 
 import (
 	"context"
+	"encoding/json"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"slices"
 	"strings"
 	"testing"
@@ -95,6 +97,62 @@ func TestExamplesWork(t *testing.T) {
 	examples, err := Examples("http://example")
 	if err != nil || len(examples) != sent || sent < 5 {
 		t.Errorf("Examples gave %d commands (%v), the docs %d", len(examples), err, sent)
+	}
+}
+
+// TestExamplesPasteAsPrinted runs the commands of the page and the demo banner exactly as printed, through a
+// shell and real curl, in order, against the demo world: the quoting must survive pasting, and each body must
+// be one tidy line in the README's shape ("name", not the original's "namespace").
+func TestExamplesPasteAsPrinted(t *testing.T) {
+	curl, err := exec.LookPath("curl")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("curl is not installed; CI must install it")
+		}
+		t.Skip("curl is not installed")
+	}
+	fake, token := fakehub.Demo()
+	hubServer := httptest.NewServer(fake)
+	defer hubServer.Close()
+	h := startServer(t, fake, hubServer.URL, token, setup{})
+	examples, err := Examples(h.url)
+	if err != nil || len(examples) < 5 {
+		t.Fatalf("Examples gave %d commands: %v", len(examples), err)
+	}
+	for _, command := range examples {
+		if _, body, ok := strings.Cut(command, " -d '"); ok {
+			body = strings.TrimSuffix(body, "'")
+			if !json.Valid([]byte(body)) || strings.ContainsAny(body, "\n\t") || strings.Contains(body, "  ") ||
+				!strings.HasPrefix(body, `{"type": "model", "name": "demo/my-model"`) {
+				t.Errorf("the example body is not one tidy line in the README's shape: %s", body)
+			}
+		}
+		out, err := exec.Command("sh", "-c", strings.Replace(command, "curl ", curl+" --fail-with-body ", 1)).CombinedOutput()
+		if err != nil || !json.Valid(out) {
+			t.Errorf("%s\nfailed (%v): %s", command, err, out)
+		}
+	}
+	if _, ok := fake.Repo("model", "demo/my-model"); ok {
+		t.Error("the examples' last step should have deleted demo/my-model")
+	}
+	if n := len(fake.Requests()); n < len(examples) {
+		t.Errorf("the Hub saw %d requests for %d examples", n, len(examples))
+	}
+}
+
+// TestIndexPageDemo: the page says when it serves the demo's fake Hub, and only then; and it says whose
+// account /api/account describes.
+func TestIndexPageDemo(t *testing.T) {
+	fake, endpoint := newFakeHub(t)
+	for _, demo := range []bool{false, true} {
+		h := startServer(t, fake, endpoint, "", setup{opts: Options{Demo: demo}})
+		page := string(h.do(t, "GET", "/", "", "").body)
+		if got := strings.Contains(page, "fake Hub"); got != demo {
+			t.Errorf("Demo=%v: the page mentions the fake Hub: %v", demo, got)
+		}
+		if !strings.Contains(page, "your own Hub token when you send one, else the server&#39;s") {
+			t.Error("the page does not say whose account /api/account describes")
+		}
 	}
 }
 

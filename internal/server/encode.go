@@ -8,9 +8,13 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"net/url"
 	"reflect"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // writeJSON writes v as the reply. Encoding errors cannot happen for the types this package sends.
@@ -55,12 +59,67 @@ func decode[T any](w http.ResponseWriter, r *http.Request, maxBytes int64) (T, e
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&v); err != nil {
+		var syntaxErr *json.SyntaxError
+		if errors.As(err, &syntaxErr) {
+			return v, notJSON(body, syntaxErr.Offset)
+		}
 		return v, decodeError(err, &v)
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return v, badRequest("the body has more after the JSON object; send exactly one object")
 	}
 	return v, nil
+}
+
+// validator is a request that checks itself: it gives the checked, normalised request it stands for, and what
+// is wrong with it field by field.
+type validator[T any] interface {
+	validate() (T, problems)
+}
+
+// decodeValid reads a request, from the query of a GET or else from the JSON body, and checks it: the one way
+// the repository routes take their input.
+func decodeValid[R validator[T], T any](w http.ResponseWriter, r *http.Request, maxBytes int64) (T, error) {
+	var req R
+	var err error
+	if r.Method == http.MethodGet {
+		req, err = decodeQuery[R](r.URL.Query())
+	} else {
+		req, err = decode[R](w, r, maxBytes)
+	}
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	valid, p := req.validate()
+	return valid, p.err()
+}
+
+// decodeQuery reads a query into the fields of R named by their json tags: strings, or *string to tell an
+// empty parameter from a missing one. Unknown parameters are refused by name.
+func decodeQuery[R any](q url.Values) (R, error) {
+	var req R
+	accepted := jsonFields(req)
+	p := problems{}
+	for key := range q {
+		if !slices.Contains(accepted, key) {
+			p[key] = "unknown query parameter; accepted: " + strings.Join(accepted, ", ")
+		}
+	}
+	v := reflect.ValueOf(&req).Elem()
+	for i := range v.NumField() {
+		name, _, _ := strings.Cut(v.Type().Field(i).Tag.Get("json"), ",")
+		if !q.Has(name) {
+			continue
+		}
+		switch field := v.Field(i); field.Interface().(type) {
+		case string:
+			field.SetString(q.Get(name))
+		case *string:
+			field.Set(reflect.ValueOf(ptr(q.Get(name))))
+		}
+	}
+	return req, p.err()
 }
 
 // maxJSONDepth is far more than any request needs; deeper input is refused before it is parsed.
@@ -91,7 +150,6 @@ func nestingDepth(body []byte) int {
 
 // decodeError says what is wrong with a body and where.
 func decodeError(err error, v any) error {
-	var syntaxErr *json.SyntaxError
 	var typeErr *json.UnmarshalTypeError
 	var tooLarge *http.MaxBytesError
 	switch {
@@ -100,8 +158,6 @@ func decodeError(err error, v any) error {
 	case errors.As(err, &tooLarge):
 		return &apiError{status: http.StatusRequestEntityTooLarge,
 			msg: fmt.Sprintf("the request body is larger than %d bytes", tooLarge.Limit)}
-	case errors.As(err, &syntaxErr):
-		return badRequest(fmt.Sprintf("the body is not valid JSON (at byte %d): %v", syntaxErr.Offset, syntaxErr))
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		return badRequest("the body is not valid JSON: it ends before the object is complete")
 	case errors.As(err, &typeErr) && typeErr.Field != "":
@@ -109,11 +165,29 @@ func decodeError(err error, v any) error {
 	case errors.As(err, &typeErr):
 		return badRequest(fmt.Sprintf("the body must be a JSON object, got %s", typeErr.Value))
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
-		field := strings.TrimPrefix(err.Error(), "json: unknown field ")
-		return badRequest(fmt.Sprintf("unknown field %s; accepted fields are: %s", field, strings.Join(jsonFields(v), ", ")))
+		quoted := strings.TrimPrefix(err.Error(), "json: unknown field ")
+		field, _ := strconv.Unquote(quoted)
+		accepted := strings.Join(jsonFields(v), ", ")
+		return &apiError{status: http.StatusBadRequest,
+			msg:    fmt.Sprintf("unknown field %s; accepted fields are: %s", quoted, accepted),
+			fields: map[string]string{field: "unknown field; accepted fields are: " + accepted}}
 	default:
 		return badRequest("the body cannot be read: " + err.Error())
 	}
+}
+
+// notJSON says where a body stops being JSON: the character the parser did not expect, and its place
+// counted in bytes from 1, as an editor's column would on a one-line body.
+func notJSON(body []byte, offset int64) error {
+	if offset < 1 || offset > int64(len(body)) {
+		return badRequest("the body is not valid JSON")
+	}
+	c, _ := utf8.DecodeRune(body[offset-1:])
+	hint := ""
+	if c == '\'' {
+		hint = " (JSON strings take double quotes)"
+	}
+	return badRequest(fmt.Sprintf("the body is not valid JSON: unexpected %q at byte %d%s", c, offset, hint))
 }
 
 // jsonKind names a Go type as a JSON user knows it.

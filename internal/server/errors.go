@@ -70,8 +70,13 @@ func toAPIError(err error, whoseToken string) *apiError {
 	case errors.Is(err, hub.ErrBadResponse):
 		return &apiError{status: http.StatusBadGateway, msg: "the Hub sent an answer hf-micro cannot read", cause: err}
 	default:
-		return &apiError{status: http.StatusInternalServerError, msg: "internal error; the request id is in the server log", cause: err}
+		return internalError(err)
 	}
+}
+
+// internalError is a 500 that tells the caller nothing but where to look; the cause is only logged.
+func internalError(cause error) *apiError {
+	return &apiError{status: http.StatusInternalServerError, msg: "internal error; the request id is in the server log", cause: cause}
 }
 
 // fromHubError keeps the Hub's status class and message: 4xx stay as the Hub sent them (so 404, 409 and 429

@@ -9,11 +9,11 @@ import (
 	"github.com/hf-micro/hf-micro/internal/hub"
 )
 
-// FuzzCreateRequest feeds arbitrary bodies through the create route's decoding and validation: no panic,
-// every refusal is a client error, and what is accepted is a valid repository for the Hub.
+// FuzzCreateRequest feeds arbitrary bodies through the create route's decoding and validation: no panic, every
+// refusal is a client error, and what is accepted is a valid repository for the Hub.
 func FuzzCreateRequest(f *testing.F) {
 	for _, seed := range []string{
-		`{"type": "spaces", "name": "my-space", "private": true}`,
+		`{"type": "spaces", "name": "my-space", "private": true}`, `{"namespace":"a/b","name":"a/c"}`,
 		`{"name":"acme/m","organization":"acme","visibility":"private","exist_ok":true}`,
 		`{"type":"space","name":"a/s","sdk":"gradio"}`,
 		`{"name":"../x"}`, `{"name":"a","private":"true"}`, `{"name":"a"} {}`, `[[[[`, `{"gated":[[[[[[[[[[]]]]]]]]]]}`, ``,
@@ -23,20 +23,16 @@ func FuzzCreateRequest(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body []byte) {
 		rec := httptest.NewRecorder()
 		req := httptest.NewRequest("POST", "/api/repo", strings.NewReader(string(body)))
-		decoded, err := decode[createRequest](rec, req, 4096)
+		create, err := decodeValid[createRequest](rec, req, 4096)
 		if err == nil {
-			var create hub.CreateRepoRequest
-			create, _, err = decoded.validate()
-			if err == nil {
-				checkValidRepo(t, create.Type, create.ID)
-				if create.Type == hub.Space && !slices.Contains(spaceSDKs, create.SDK) {
-					t.Fatalf("space with sdk %q", create.SDK)
-				}
-				if create.Private != nil && create.Visibility != "" {
-					t.Fatal("both private and visibility")
-				}
-				return
+			checkValidRepo(t, create.Type, create.ID)
+			if create.Type == hub.Space && !slices.Contains(spaceSDKs, create.SDK) {
+				t.Fatalf("space with sdk %q", create.SDK)
 			}
+			if create.Private != nil && create.Visibility != "" {
+				t.Fatal("both private and visibility")
+			}
+			return
 		}
 		if e := toAPIError(err, ""); e.status < 400 || e.status > 499 || e.msg == "" {
 			t.Fatalf("refusal %d %q for %q", e.status, e.msg, body)
@@ -56,24 +52,16 @@ func FuzzUpdateRequest(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body []byte) {
 		rec := httptest.NewRecorder()
 		req := httptest.NewRequest("PUT", "/api/repo", strings.NewReader(string(body)))
-		decoded, err := decode[updateRequest](rec, req, 4096)
+		update, err := decodeValid[updateRequest](rec, req, 4096)
 		if err == nil {
-			var (
-				t2       hub.RepoType
-				id       hub.RepoID
-				settings hub.Settings
-			)
-			t2, id, settings, err = decoded.validate()
-			if err == nil {
-				checkValidRepo(t, t2, id)
-				if id.Namespace == "" || settings == (hub.Settings{}) {
-					t.Fatalf("accepted %+v %+v", id, settings)
-				}
-				if g := settings.Gated; g != nil && g != false && g != "auto" && g != "manual" {
-					t.Fatalf("gated %v", g)
-				}
-				return
+			checkValidRepo(t, update.Type, update.ID)
+			if update.ID.Namespace == "" || update.settings == (hub.Settings{}) {
+				t.Fatalf("accepted %+v", update)
 			}
+			if g := update.settings.Gated; g != nil && g != false && g != "auto" && g != "manual" {
+				t.Fatalf("gated %v", g)
+			}
+			return
 		}
 		if e := toAPIError(err, ""); e.status < 400 || e.status > 499 || e.msg == "" {
 			t.Fatalf("refusal %d %q for %q", e.status, e.msg, body)

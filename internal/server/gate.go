@@ -20,7 +20,12 @@ func (d *deps) withCaller(next handlerFunc) handlerFunc {
 			return &apiError{status: http.StatusUnauthorized, msg: err.Error(), cause: err}
 		}
 		reqctx.From(r.Context()).Caller = caller.String()
-		return next(w, r.WithContext(auth.With(r.Context(), caller)))
+		// Answered here, with the request that knows its caller, so a 401 from the Hub names the right token.
+		r = r.WithContext(auth.With(r.Context(), caller))
+		if err := next(w, r); err != nil {
+			d.answerError(w, r, err)
+		}
+		return nil
 	}
 }
 

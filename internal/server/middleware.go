@@ -8,6 +8,7 @@ import (
 	"runtime/debug"
 	"time"
 
+	"github.com/hf-micro/hf-micro/internal/hub"
 	"github.com/hf-micro/hf-micro/internal/policy"
 	"github.com/hf-micro/hf-micro/internal/reqctx"
 )
@@ -36,15 +37,11 @@ func saneRequestID(id string) bool {
 	}
 	for i := 0; i < len(id); i++ {
 		c := id[i]
-		if !(isWordByte(c) || c == '-' || c == '.' || c == ':' || c == ';' || c == '=' || c == '+' || c == '/') {
+		if !(hub.IsWordByte(c) || c == '-' || c == '.' || c == ':' || c == ';' || c == '=' || c == '+' || c == '/') {
 			return false
 		}
 	}
 	return true
-}
-
-func isWordByte(c byte) bool {
-	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_'
 }
 
 // statusRecorder remembers what was written, for the access log.
@@ -140,7 +137,7 @@ func withRecover(logger *slog.Logger, next http.Handler) http.Handler {
 				slog.String("panic", fmt.Sprint(v)),
 				slog.String("stack", string(debug.Stack())),
 				slog.String("request_id", info.RequestID))
-			writeError(w, info.RequestID, &apiError{status: http.StatusInternalServerError, msg: "internal error; the request id is in the server log"})
+			writeError(w, info.RequestID, internalError(nil))
 		}()
 		next.ServeHTTP(w, r)
 	})

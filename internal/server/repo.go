@@ -31,13 +31,27 @@ func (p problems) repoType(field, raw string) hub.RepoType {
 	return t
 }
 
+// idForm is which repository ids a route takes, and how it asks for one that is missing.
+type idForm struct {
+	needNamespace bool   // a bare name is refused
+	required      string // the problem when no id is given
+}
+
+var (
+	// ownerOrFull: create and delete take a bare name as the token owner's.
+	ownerOrFull = idForm{required: `required: give "name": "my-model" (in the token owner's namespace) or "namespace/my-model"`}
+	fullOnly    = idForm{needNamespace: true, required: `required: give "name": "namespace/my-model"`}
+	// inQuery: info takes a bare name too, as the Hub does for canonical repositories such as gpt2.
+	inQuery = idForm{required: "required: give name=namespace/my-model in the query"}
+)
+
 // repoID reads the repository from "name", or from "namespace", which the original hf-micro used for the full
-// id; giving both is fine only when they agree. needNamespace refuses a bare name.
-func (p problems) repoID(name, namespace string, needNamespace bool) hub.RepoID {
+// id; giving both is fine only when they agree.
+func (p problems) repoID(name, namespace string, form idForm) hub.RepoID {
 	field, raw := "name", name
 	switch {
 	case name == "" && namespace == "":
-		p["name"] = "required: the repository id, namespace/name"
+		p["name"] = form.required
 		return hub.RepoID{}
 	case name == "":
 		field, raw = "namespace", namespace
@@ -49,7 +63,7 @@ func (p problems) repoID(name, namespace string, needNamespace bool) hub.RepoID 
 	switch {
 	case err != nil:
 		p[field] = err.Error()
-	case needNamespace && id.Namespace == "":
+	case form.needNamespace && id.Namespace == "":
 		p[field] = fmt.Sprintf("%q has no namespace; give namespace/name", raw)
 	}
 	return id
@@ -78,30 +92,49 @@ type repoReply struct {
 	Settings json.RawMessage `json:"settings,omitempty"`
 }
 
+// repoRef is a repository, checked: a known type and an id the Hub accepts.
+type repoRef struct {
+	Type hub.RepoType
+	ID   hub.RepoID
+}
+
+// infoRequest is GET /api/repo's query.
+type infoRequest struct {
+	Type      string  `json:"type"`
+	Name      string  `json:"name"`
+	Namespace string  `json:"namespace"`
+	Revision  *string `json:"revision"`
+}
+
+type repoInfo struct {
+	repoRef
+	revision string
+}
+
+func (req infoRequest) validate() (repoInfo, problems) {
+	p := problems{}
+	info := repoInfo{repoRef: repoRef{Type: p.repoType("type", req.Type), ID: p.repoID(req.Name, req.Namespace, inQuery)}}
+	if req.Revision != nil {
+		info.revision = *req.Revision
+		if !validRevision(info.revision) {
+			p["revision"] = "want a branch, tag, commit or refs/pr/N of printable characters, at most 256"
+		}
+	}
+	return info, p
+}
+
 // handleRepoInfo answers GET /api/repo?type=&name=[&revision=] with the Hub's info, as the Hub sent it.
 func handleRepoInfo(d *deps) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		q := r.URL.Query()
-		p := problems{}
-		for key := range q {
-			if key != "type" && key != "name" && key != "namespace" && key != "revision" {
-				p[key] = "unknown query parameter; accepted: type, name, revision"
-			}
-		}
-		t := p.repoType("type", q.Get("type"))
-		id := p.repoID(q.Get("name"), q.Get("namespace"), false)
-		revision := q.Get("revision")
-		if q.Has("revision") && !validRevision(revision) {
-			p["revision"] = "want a branch, tag, commit or refs/pr/N of printable characters, at most 256"
-		}
-		if err := p.err(); err != nil {
-			return err
-		}
-		hubClient, err := d.hubFor(r, policy.Read, t, id)
+		req, err := decodeValid[infoRequest](w, r, d.opts.MaxBodyBytes)
 		if err != nil {
 			return err
 		}
-		info, err := hubClient.RepoInfo(r.Context(), t, id, revision)
+		hubClient, err := d.hubFor(r, policy.Read, req.Type, req.ID)
+		if err != nil {
+			return err
+		}
+		info, err := hubClient.RepoInfo(r.Context(), req.Type, req.ID, req.revision)
 		if err != nil {
 			return err
 		}
@@ -122,14 +155,22 @@ func validRevision(rev string) bool {
 	return true
 }
 
+// createRequest is POST /api/repo's body. "namespace" is the original hf-micro's name for the repository id,
+// as on the other routes; with "name" as well, the two must agree.
 type createRequest struct {
 	Type         string `json:"type"`
 	Name         string `json:"name"`
+	Namespace    string `json:"namespace"`
 	Organization string `json:"organization"`
 	Private      *bool  `json:"private"`
 	Visibility   string `json:"visibility"`
 	SDK          string `json:"sdk"`
 	ExistOK      bool   `json:"exist_ok"`
+}
+
+type repoCreate struct {
+	hub.CreateRepoRequest
+	existOK bool
 }
 
 // spaceSDKs are the SDKs the Hub creates Spaces with.
@@ -138,11 +179,11 @@ var spaceSDKs = []string{"gradio", "docker", "static"}
 // defaultSDK is what the official JS client sends for a Space created without one.
 const defaultSDK = "static"
 
-func (req createRequest) validate() (hub.CreateRepoRequest, bool, error) {
+func (req createRequest) validate() (repoCreate, problems) {
 	p := problems{}
 	t := p.repoType("type", req.Type)
-	id := p.repoID(req.Name, "", false)
-	if req.Organization != "" {
+	id := p.repoID(req.Name, req.Namespace, ownerOrFull)
+	if req.Organization != "" && id.Name != "" {
 		switch {
 		case id.Namespace == "":
 			if org, err := hub.ParseRepoID(req.Organization + "/" + id.Name); err != nil {
@@ -151,7 +192,7 @@ func (req createRequest) validate() (hub.CreateRepoRequest, bool, error) {
 				id = org
 			}
 		case !strings.EqualFold(id.Namespace, req.Organization):
-			p["organization"] = fmt.Sprintf("%q differs from the namespace in name %q; give it once", req.Organization, req.Name)
+			p["organization"] = fmt.Sprintf("%q differs from the namespace in %q; give it once", req.Organization, id)
 		}
 	}
 	p.visibility(req.Visibility, t, req.Private)
@@ -168,18 +209,15 @@ func (req createRequest) validate() (hub.CreateRepoRequest, bool, error) {
 	case !slices.Contains(spaceSDKs, sdk):
 		p["sdk"] = fmt.Sprintf("want gradio, docker or static, got %q", sdk)
 	}
-	return hub.CreateRepoRequest{Type: t, ID: id, Private: req.Private, Visibility: req.Visibility, SDK: sdk}, req.ExistOK, p.err()
+	create := hub.CreateRepoRequest{Type: t, ID: id, Private: req.Private, Visibility: req.Visibility, SDK: sdk}
+	return repoCreate{CreateRepoRequest: create, existOK: req.ExistOK}, p
 }
 
 // handleRepoCreate answers POST /api/repo: 201 with the new repository, or with exist_ok and an existing one,
 // 200 with its url.
 func handleRepoCreate(d *deps) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		body, err := decode[createRequest](w, r, d.opts.MaxBodyBytes)
-		if err != nil {
-			return err
-		}
-		req, existOK, err := body.validate()
+		req, err := decodeValid[createRequest](w, r, d.opts.MaxBodyBytes)
 		if err != nil {
 			return err
 		}
@@ -187,9 +225,9 @@ func handleRepoCreate(d *deps) handlerFunc {
 		if err != nil {
 			return err
 		}
-		created, err := hubClient.CreateRepo(r.Context(), req)
+		created, err := hubClient.CreateRepo(r.Context(), req.CreateRepoRequest)
 		var he *hub.Error
-		if existOK && errors.As(err, &he) && he.Status == http.StatusConflict && he.URL != "" {
+		if req.existOK && errors.As(err, &he) && he.Status == http.StatusConflict && he.URL != "" {
 			writeJSON(w, http.StatusOK, repoReply{Name: nameFromURL(he.URL, req.ID), Type: req.Type, URL: he.URL, Created: ptr(false)})
 			return nil
 		}
@@ -226,10 +264,15 @@ type updateRequest struct {
 	DiscussionsDisabled *bool           `json:"discussionsDisabled"`
 }
 
-func (req updateRequest) validate() (hub.RepoType, hub.RepoID, hub.Settings, error) {
+type repoUpdate struct {
+	repoRef
+	settings hub.Settings
+}
+
+func (req updateRequest) validate() (repoUpdate, problems) {
 	p := problems{}
 	t := p.repoType("type", req.Type)
-	id := p.repoID(req.Name, req.Namespace, true)
+	id := p.repoID(req.Name, req.Namespace, fullOnly)
 	p.visibility(req.Visibility, t, req.Private)
 	settings := hub.Settings{Private: req.Private, Visibility: req.Visibility, DiscussionsDisabled: req.DiscussionsDisabled}
 	switch gated := strings.TrimSpace(string(req.Gated)); gated {
@@ -244,29 +287,25 @@ func (req updateRequest) validate() (hub.RepoType, hub.RepoID, hub.Settings, err
 	if settings == (hub.Settings{}) && len(p) == 0 {
 		p["private"] = "nothing to change: give private, visibility, gated or discussionsDisabled"
 	}
-	return t, id, settings, p.err()
+	return repoUpdate{repoRef: repoRef{Type: t, ID: id}, settings: settings}, p
 }
 
 // handleRepoUpdate answers PUT /api/repo with the settings as the Hub now has them.
 func handleRepoUpdate(d *deps) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		body, err := decode[updateRequest](w, r, d.opts.MaxBodyBytes)
+		req, err := decodeValid[updateRequest](w, r, d.opts.MaxBodyBytes)
 		if err != nil {
 			return err
 		}
-		t, id, settings, err := body.validate()
+		hubClient, err := d.hubFor(r, policy.Update, req.Type, req.ID)
 		if err != nil {
 			return err
 		}
-		hubClient, err := d.hubFor(r, policy.Update, t, id)
+		now, err := hubClient.UpdateSettings(r.Context(), req.Type, req.ID, req.settings)
 		if err != nil {
 			return err
 		}
-		now, err := hubClient.UpdateSettings(r.Context(), t, id, settings)
-		if err != nil {
-			return err
-		}
-		writeJSON(w, http.StatusOK, repoReply{Name: id.String(), Type: t, Settings: now})
+		writeJSON(w, http.StatusOK, repoReply{Name: req.ID.String(), Type: req.Type, Settings: now})
 		return nil
 	}
 }
@@ -278,29 +317,34 @@ type deleteRequest struct {
 	MissingOK bool   `json:"missing_ok"`
 }
 
+type repoDelete struct {
+	repoRef
+	missingOK bool
+}
+
+func (req deleteRequest) validate() (repoDelete, problems) {
+	p := problems{}
+	ref := repoRef{Type: p.repoType("type", req.Type), ID: p.repoID(req.Name, req.Namespace, ownerOrFull)}
+	return repoDelete{repoRef: ref, missingOK: req.MissingOK}, p
+}
+
 // handleRepoDelete answers DELETE /api/repo with what was deleted; with missing_ok, a repository that does not
 // exist is a 200 with "deleted": false.
 func handleRepoDelete(d *deps) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		body, err := decode[deleteRequest](w, r, d.opts.MaxBodyBytes)
+		req, err := decodeValid[deleteRequest](w, r, d.opts.MaxBodyBytes)
 		if err != nil {
 			return err
 		}
-		p := problems{}
-		t := p.repoType("type", body.Type)
-		id := p.repoID(body.Name, body.Namespace, false)
-		if err := p.err(); err != nil {
-			return err
-		}
-		hubClient, err := d.hubFor(r, policy.Delete, t, id)
+		hubClient, err := d.hubFor(r, policy.Delete, req.Type, req.ID)
 		if err != nil {
 			return err
 		}
-		err = hubClient.DeleteRepo(r.Context(), t, id)
-		if err != nil && !(body.MissingOK && hub.IsRepoNotFound(err)) {
+		err = hubClient.DeleteRepo(r.Context(), req.Type, req.ID)
+		if err != nil && !(req.missingOK && hub.IsRepoNotFound(err)) {
 			return err
 		}
-		writeJSON(w, http.StatusOK, repoReply{Name: id.String(), Type: t, Deleted: ptr(err == nil)})
+		writeJSON(w, http.StatusOK, repoReply{Name: req.ID.String(), Type: req.Type, Deleted: ptr(err == nil)})
 		return nil
 	}
 }

@@ -261,3 +261,65 @@ func TestDelete(t *testing.T) {
 	checkError(t, h.json(t, "DELETE", "/api/repo", `{}`), 400, "name: required")
 	checkError(t, h.json(t, "DELETE", "/api/repo", `{"name":"a/b","force":true}`), 400, `unknown field "force"`)
 }
+
+// TestMessages pins the words of the answers a newcomer meets first: what a missing name may be, where a body
+// stops being JSON, and which fields are unknown.
+func TestMessages(t *testing.T) {
+	h := newHarness(t)
+	for _, tc := range []struct {
+		method, path, body string
+		want               string
+		fields             map[string]string // the error's "fields", exactly; nil to skip
+	}{
+		{"POST", "/api/repo", `{"type":"model"}`, `name: required: give "name": "my-model" (in the token owner's namespace) or "namespace/my-model"`, nil},
+		{"DELETE", "/api/repo", `{}`, `name: required: give "name": "my-model" (in the token owner's namespace) or "namespace/my-model"`, nil},
+		{"PUT", "/api/repo", `{"private":true}`, `name: required: give "name": "namespace/my-model"`, nil},
+		{"GET", "/api/repo?type=model", ``, `name: required: give name=namespace/my-model in the query`, nil},
+		{"POST", "/api/repo", `{"name": "alice/x",}`, `the body is not valid JSON: unexpected '}' at byte 20`, nil},
+		{"POST", "/api/repo", `{'name': 'alice/x'}`, `unexpected '\'' at byte 2 (JSON strings take double quotes)`, nil},
+		{"PUT", "/api/repo", `{"name":"alice/x",` + "\n" + `"private": yes}`, `unexpected 'y' at byte 31`, nil},
+		{"POST", "/api/repo", `{"name":"alice/x","privat":true}`, `unknown field "privat"; accepted fields are: type, name, namespace,`,
+			map[string]string{"privat": "unknown field; accepted fields are: type, name, namespace, organization, private, visibility, sdk, exist_ok"}},
+		{"DELETE", "/api/repo", `{"name":"a/b","force":true}`, `unknown field "force"`,
+			map[string]string{"force": "unknown field; accepted fields are: type, name, namespace, missing_ok"}},
+		{"GET", "/api/repo?name=a/b&rev=main", ``, "rev: unknown query parameter",
+			map[string]string{"rev": "unknown query parameter; accepted: type, name, namespace, revision"}},
+		{"PUT", "/api/repo", `{"name":"a/b","private":"yes"}`, "private: must be true or false",
+			map[string]string{"private": "must be true or false, got string"}},
+	} {
+		r := h.json(t, tc.method, tc.path, tc.body)
+		checkError(t, r, 400, tc.want)
+		if tc.fields != nil && fmt.Sprint(r.json["fields"]) != fmt.Sprint(tc.fields) {
+			t.Errorf("%s %s: fields = %v, want %v", tc.method, tc.body, r.json["fields"], tc.fields)
+		}
+	}
+	if n := len(h.fake.Requests()); n != 0 {
+		t.Errorf("invalid requests reached the Hub %d times", n)
+	}
+}
+
+// TestCreateWithNamespace: POST takes the original hf-micro's "namespace" (the repository id) as PUT and
+// DELETE do; with "name" as well, the two must agree.
+func TestCreateWithNamespace(t *testing.T) {
+	h := newHarness(t)
+	r := h.json(t, "POST", "/api/repo", `{"type": "spaces", "namespace": "alice/from-namespace", "private": true}`)
+	if r.status != 201 || r.json["name"] != "alice/from-namespace" || r.json["type"] != "space" {
+		t.Fatalf("create with namespace = %d %s", r.status, r.body)
+	}
+	if r = h.json(t, "POST", "/api/repo", `{"namespace": "alice/both", "name": "alice/both"}`); r.status != 201 {
+		t.Errorf("name and namespace that agree: %d %s", r.status, r.body)
+	}
+	if _, ok := h.fake.Repo("model", "alice/both"); !ok {
+		t.Error("alice/both was not created")
+	}
+	before := len(h.fake.Requests())
+	r = h.json(t, "POST", "/api/repo", `{"namespace": "alice/one", "name": "alice/other"}`)
+	checkError(t, r, 400, `namespace: "alice/one" differs from name "alice/other"`)
+	if fields, _ := r.json["fields"].(map[string]any); fields["namespace"] == nil {
+		t.Errorf("fields = %v", r.json["fields"])
+	}
+	checkError(t, h.json(t, "POST", "/api/repo", `{"namespace": "alice/x", "organization": "acme"}`), 400, "organization:")
+	if after := len(h.fake.Requests()); after != before {
+		t.Error("a refused create reached the Hub")
+	}
+}

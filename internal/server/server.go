@@ -27,6 +27,7 @@ type Options struct {
 	PublicURL   string // hf-micro's base URL for its callers, for rewritten Hub links; "" derives it per request
 	// AccountCacheTTL is how long a credential's whoami-v2 answer is reused; 0 calls the Hub every time.
 	AccountCacheTTL time.Duration
+	Demo            bool // serving `hf-micro demo`'s fake Hub, which the index page says
 }
 
 // deps is what handlers are made from.
