@@ -212,9 +212,7 @@ func (c *Client) attempt(ctx context.Context, method string, u *url.URL, body []
 	if c.userAgent != "" {
 		req.Header.Set("User-Agent", c.userAgent)
 	}
-	if !c.token.IsZero() {
-		req.Header.Set("Authorization", "Bearer "+c.token.reveal())
-	}
+	c.Authorize(req.Header)
 	resp, err := c.http.Do(req)
 	if err != nil {
 		cancel()
