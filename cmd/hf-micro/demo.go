@@ -34,7 +34,7 @@ func demo(ctx context.Context, cfg config.Config, getenv func(string) string, st
 	logger, flush := newLogger(cfg, stderr)
 	defer flush()
 	return serve(ctx, cfg, logger, func(addr net.Addr) {
-		base := "http://" + displayAddr(addr)
+		base := "http://" + loopbackAddr(addr.String())
 		examples, err := server.Examples(base)
 		if err != nil {
 			fmt.Fprintln(stderr, "demo:", err)
@@ -48,16 +48,4 @@ func demo(ctx context.Context, cfg config.Config, getenv func(string) string, st
 		fmt.Fprintf(stdout, "Open %s/ for the endpoint list, or paste these in turn:\n\n  %s\n\nStop with Ctrl-C.\n\n",
 			base, strings.Join(examples, "\n  "))
 	})
-}
-
-// displayAddr turns a wildcard listen address into one a browser or curl can reach.
-func displayAddr(addr net.Addr) string {
-	host, port, err := net.SplitHostPort(addr.String())
-	if err != nil {
-		return addr.String()
-	}
-	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
-		host = "localhost"
-	}
-	return net.JoinHostPort(host, port)
 }

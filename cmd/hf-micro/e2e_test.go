@@ -428,7 +428,7 @@ func TestClientKeysEndToEnd(t *testing.T) {
 	if s := get("Bearer hf_micro_notthekey_0123456789abc"); s != 401 {
 		t.Errorf("wrong key: %d", s)
 	}
-	if !strings.Contains(p.stderr.String(), `"server_token_usable_by":"callers with one of 1 client keys"`) {
+	if !strings.Contains(p.stderr.String(), `"msg":"who may use the Hub token","server_token_usable_by":"callers with one of 1 client keys"`) {
 		t.Errorf("start-up does not say who may use the token:\n%s", p.stderr)
 	}
 	for _, secret := range []string{key, token} {

@@ -22,38 +22,37 @@ import (
 // version is set at build time with -ldflags "-X main.version=..."; go install fills it from the module.
 var version = "dev"
 
-const usage = `hf-micro: a small, safe gateway to the Hugging Face Hub.
-
-Usage:
-  hf-micro [serve] [flags]   serve the API (the default)
-  hf-micro demo [flags]      serve the API in front of a built-in fake Hub: no account, no network
-  hf-micro healthcheck       exit 0 if the server on this machine answers /healthz, else 1
-  hf-micro keygen            print a new client key (for HF_MICRO_API_KEYS)
-  hf-micro version           print the version
-
-Settings come from flags, the environment and a .env file; "hf-micro serve -h" lists them.
-`
+// commands are hf-micro's subcommands, in the order the help lists them.
+var commands = []struct{ name, args, does string }{
+	{"serve", "[flags]", "serve the API (the default when no command is given)"},
+	{"demo", "[flags]", "serve the API in front of a built-in fake Hub: no account, no network"},
+	{"healthcheck", "[flags]", "exit 0 if the server on this machine (at ADDR or PORT) answers /healthz, else 1"},
+	{"keygen", "", "print a new client key (for HF_MICRO_API_KEYS)"},
+	{"version", "", "print the version"},
+	{"help", "[command]", "print this help, or a command's"},
+}
 
 // run is the whole program; main only calls it, so tests can run it in-process with their own environment.
+// A command line it does not understand is a *config.UsageError.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	command, rest := "serve", args[1:]
+	command, rest := "", args[1:]
 	if len(rest) > 0 && !strings.HasPrefix(rest[0], "-") {
 		command, rest = rest[0], rest[1:]
 	}
 	switch command {
-	case "serve", "demo", "healthcheck":
-		cfg, err := config.Load(rest, getenv, stderr)
+	case "", "serve", "demo", "healthcheck":
+		cfg, err := config.Load(rest, getenv)
 		if errors.Is(err, flag.ErrHelp) {
-			return nil
+			return writeHelp(stdout, command)
 		}
 		if err != nil {
 			return err
 		}
 		switch command {
-		case "serve":
+		case "", "serve":
 			logger, flush := newLogger(cfg, stderr)
 			defer flush()
 			return serve(ctx, cfg, logger, nil)
@@ -62,19 +61,62 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		default:
 			return healthcheck(ctx, cfg)
 		}
-	case "keygen":
-		fmt.Fprintln(stdout, auth.GenerateKey())
-		return nil
-	case "version":
-		fmt.Fprintln(stdout, "hf-micro", buildVersion())
+	case "keygen", "version":
+		if len(rest) > 0 {
+			if isHelpFlag(rest[0]) {
+				return writeHelp(stdout, command)
+			}
+			return &config.UsageError{Problem: fmt.Sprintf("%s takes no arguments, got %q", command, rest[0])}
+		}
+		if command == "keygen" {
+			fmt.Fprintln(stdout, auth.GenerateKey())
+		} else {
+			fmt.Fprintln(stdout, "hf-micro", buildVersion())
+		}
 		return nil
 	case "help":
-		fmt.Fprint(stdout, usage)
-		return nil
+		if len(rest) > 0 && !isHelpFlag(rest[0]) {
+			return writeHelp(stdout, rest[0])
+		}
+		return writeHelp(stdout, "")
 	default:
-		fmt.Fprint(stderr, usage)
-		return fmt.Errorf("unknown command %q", command)
+		return unknownCommand(command)
 	}
+}
+
+func isHelpFlag(arg string) bool { return arg == "-h" || arg == "-help" || arg == "--help" }
+
+func unknownCommand(name string) error {
+	names := make([]string, len(commands))
+	for i, c := range commands {
+		names[i] = c.name
+	}
+	return &config.UsageError{Problem: fmt.Sprintf("unknown command %q; the commands are %s", name, strings.Join(names, ", "))}
+}
+
+// writeHelp writes the help for one command, or for all of them when command is "".
+func writeHelp(w io.Writer, command string) error {
+	if command == "" {
+		fmt.Fprintf(w, "hf-micro %s: a small, safe gateway to the Hugging Face Hub.\n\nUsage:\n", buildVersion())
+		for _, c := range commands {
+			fmt.Fprintf(w, "  %-30s %s\n", strings.TrimSpace("hf-micro "+c.name+" "+c.args), c.does)
+		}
+		fmt.Fprintln(w)
+		config.Usage(w)
+		return nil
+	}
+	for _, c := range commands {
+		if c.name != command {
+			continue
+		}
+		fmt.Fprintf(w, "Usage: %s\n\n%s.\n", strings.TrimSpace("hf-micro "+c.name+" "+c.args), c.does)
+		if c.args == "[flags]" {
+			fmt.Fprintln(w)
+			config.Usage(w)
+		}
+		return nil
+	}
+	return unknownCommand(command)
 }
 
 // buildVersion is the -ldflags version, else the module version go install recorded.

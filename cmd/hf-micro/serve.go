@@ -113,7 +113,7 @@ func announceAccess(logger *slog.Logger, cfg config.Config) {
 	case cfg.Auth.AllowAnonymous:
 		who = "ANYONE who can reach this port"
 	}
-	logger.Info("access",
+	logger.Info("who may use the Hub token",
 		slog.String("server_token_usable_by", who),
 		slog.Bool("callers_own_tokens", cfg.Auth.CallerTokens),
 		slog.Bool("read_only", cfg.Policy.ReadOnly),

@@ -74,23 +74,37 @@ type Error struct {
 
 func (e *Error) Error() string { return "invalid configuration: " + e.Setting + ": " + e.Problem }
 
+// UsageError is a command line hf-micro does not understand, such as an unknown flag; the message names what
+// is accepted.
+type UsageError struct{ Problem string }
+
+func (e *UsageError) Error() string { return e.Problem }
+
+// envFileUsage describes -env-file, the one flag that is not a setting.
+const envFileUsage = "read settings from this file (default .env in the working directory, when present)"
+
 // Load reads the configuration. args are the command-line arguments after the subcommand; getenv reads the
-// real environment, which wins over the .env file. Flag errors and -help output go to flagOutput.
-func Load(args []string, getenv func(string) string, flagOutput io.Writer) (Config, error) {
+// real environment, which wins over the .env file. -h returns flag.ErrHelp and prints nothing: the caller
+// shows the help (see Usage).
+func Load(args []string, getenv func(string) string) (Config, error) {
 	fs := flag.NewFlagSet("hf-micro", flag.ContinueOnError)
-	fs.SetOutput(flagOutput)
-	envFile := fs.String("env-file", "", "read settings from this file (default: .env in the working directory, when present)")
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	envFile := fs.String("env-file", "", envFileUsage)
 	flags := map[string]flagValue{}
 	for _, s := range settings {
 		if s.flag != "" {
-			flags[s.env] = flagValue{name: "-" + s.flag, value: fs.String(s.flag, "", s.usage+" (env "+s.env+")")}
+			flags[s.env] = flagValue{name: "-" + s.flag, value: fs.String(s.flag, "", s.usage)}
 		}
 	}
 	if err := fs.Parse(args); err != nil {
-		return Config{}, err
+		if errors.Is(err, flag.ErrHelp) {
+			return Config{}, err
+		}
+		return Config{}, &UsageError{Problem: err.Error() + "; " + acceptedFlags(fs)}
 	}
 	if fs.NArg() > 0 {
-		return Config{}, &Error{Setting: "arguments", Problem: fmt.Sprintf("unexpected %q; settings are flags (-name value) or environment variables", fs.Arg(0))}
+		return Config{}, &UsageError{Problem: fmt.Sprintf("unexpected argument %q; settings are flags (-name value) or environment variables; %s", fs.Arg(0), acceptedFlags(fs))}
 	}
 
 	dotenv, err := readEnvFile(*envFile)
@@ -118,6 +132,34 @@ func Load(args []string, getenv func(string) string, flagOutput io.Writer) (Conf
 	}
 	cfg.Auth.Keys, cfg.keys = keys, nil
 	return cfg, nil
+}
+
+// acceptedFlags names the flags, for an error about the command line.
+func acceptedFlags(fs *flag.FlagSet) string {
+	var names []string
+	fs.VisitAll(func(f *flag.Flag) { names = append(names, "-"+f.Name) })
+	return "the flags are " + strings.Join(names, ", ") + ` ("hf-micro -h" describes them)`
+}
+
+// Usage writes every setting: its flag if it has one, the environment variable, what it does and its default.
+func Usage(w io.Writer) {
+	fmt.Fprint(w, "Settings: a flag wins over its environment variable, which wins over the .env file.\n\n")
+	for _, s := range settings {
+		name := s.env
+		if s.flag != "" {
+			name = "-" + s.flag + ", " + s.env
+		}
+		fmt.Fprintf(w, "  %s\n        %s", name, s.usage)
+		if s.fallback != "" {
+			fmt.Fprintf(w, " (default %s)", s.fallback)
+		}
+		fmt.Fprintln(w)
+	}
+	fmt.Fprintf(w, "  -env-file path\n        %s\n\n", envFileUsage)
+	fmt.Fprintf(w, "The Hub token comes from %s (the first one set),\n"+
+		"or from the file named by HF_TOKEN_FILE or HF_TOKEN_PATH; never from a flag, as other users of the\n"+
+		"machine can read a process's arguments.\n",
+		strings.Join(tokenVariables, ", "))
 }
 
 // readEnvFile parses a .env file without touching the process environment. The default file is optional; a

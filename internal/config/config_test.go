@@ -1,7 +1,8 @@
 package config
 
 import (
-	"io"
+	"errors"
+	"flag"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -29,7 +30,7 @@ func inDir(t *testing.T, dotenv string) {
 
 func TestDefaults(t *testing.T) {
 	inDir(t, "")
-	cfg, err := Load(nil, env(nil), io.Discard)
+	cfg, err := Load(nil, env(nil))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,7 +57,7 @@ func TestTokenAliases(t *testing.T) {
 		{map[string]string{"HF_TOKEN": "  hf_padded \n"}, "HF_TOKEN"},
 	}
 	for _, tc := range cases {
-		cfg, err := Load(nil, env(tc.vars), io.Discard)
+		cfg, err := Load(nil, env(tc.vars))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -72,11 +73,11 @@ func TestTokenFile(t *testing.T) {
 	if err := os.WriteFile(path, []byte("hf_fromfile\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := Load(nil, env(map[string]string{"HF_TOKEN_PATH": path}), io.Discard)
+	cfg, err := Load(nil, env(map[string]string{"HF_TOKEN_PATH": path}))
 	if err != nil || cfg.Token.IsZero() || cfg.TokenSource != "HF_TOKEN_PATH" {
 		t.Fatalf("token file: %+v, %v", cfg, err)
 	}
-	_, err = Load(nil, env(map[string]string{"HF_TOKEN_PATH": path + ".missing"}), io.Discard)
+	_, err = Load(nil, env(map[string]string{"HF_TOKEN_PATH": path + ".missing"}))
 	if err == nil || !strings.Contains(err.Error(), "HF_TOKEN_PATH") {
 		t.Errorf("missing token file: %v", err)
 	}
@@ -84,7 +85,7 @@ func TestTokenFile(t *testing.T) {
 
 func TestDotEnvAndPrecedence(t *testing.T) {
 	inDir(t, "HF_TOKEN=hf_fromdotenv\nPORT=9001\nLOG_LEVEL=debug\nHF_ENDPOINT=http://dotenv.example\n")
-	cfg, err := Load(nil, env(map[string]string{"PORT": "9002"}), io.Discard)
+	cfg, err := Load(nil, env(map[string]string{"PORT": "9002"}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,7 +95,7 @@ func TestDotEnvAndPrecedence(t *testing.T) {
 	if cfg.LogLevel != slog.LevelDebug || cfg.Endpoint != "http://dotenv.example" || cfg.TokenSource != "HF_TOKEN" {
 		t.Errorf(".env not applied: %+v", cfg)
 	}
-	cfg, err = Load([]string{"-port", "9003", "-endpoint", "http://flag.example/"}, env(map[string]string{"PORT": "9002"}), io.Discard)
+	cfg, err = Load([]string{"-port", "9003", "-endpoint", "http://flag.example/"}, env(map[string]string{"PORT": "9002"}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,7 +106,7 @@ func TestDotEnvAndPrecedence(t *testing.T) {
 
 func TestAddrWinsOverPort(t *testing.T) {
 	inDir(t, "")
-	cfg, err := Load(nil, env(map[string]string{"PORT": "9000", "ADDR": "127.0.0.1:7000"}), io.Discard)
+	cfg, err := Load(nil, env(map[string]string{"PORT": "9000", "ADDR": "127.0.0.1:7000"}))
 	if err != nil || cfg.Addr != "127.0.0.1:7000" {
 		t.Errorf("addr = %q, %v", cfg.Addr, err)
 	}
@@ -117,11 +118,11 @@ func TestExplicitEnvFile(t *testing.T) {
 	if err := os.WriteFile(path, []byte("LOG_FORMAT=text\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := Load([]string{"-env-file", path}, env(nil), io.Discard)
+	cfg, err := Load([]string{"-env-file", path}, env(nil))
 	if err != nil || cfg.LogFormat != "text" {
 		t.Errorf("explicit env file: %+v, %v", cfg, err)
 	}
-	if _, err := Load([]string{"-env-file", path + ".nope"}, env(nil), io.Discard); err == nil || !strings.Contains(err.Error(), "-env-file") {
+	if _, err := Load([]string{"-env-file", path + ".nope"}, env(nil)); err == nil || !strings.Contains(err.Error(), "-env-file") {
 		t.Errorf("a missing explicit env file must fail: %v", err)
 	}
 }
@@ -149,10 +150,9 @@ func TestInvalidValues(t *testing.T) {
 		{vars: map[string]string{"HF_MICRO_HUB_MAX_CONNS": "many"}, wantName: "HF_MICRO_HUB_MAX_CONNS"},
 		{vars: map[string]string{"HF_TOKEN": secret}, wantName: "HF_TOKEN"},
 		{args: []string{"-port", "x"}, wantName: "-port"},
-		{args: []string{"stray"}, wantName: "arguments"},
 	}
 	for _, tc := range cases {
-		_, err := Load(tc.args, env(tc.vars), io.Discard)
+		_, err := Load(tc.args, env(tc.vars))
 		if err == nil {
 			t.Errorf("%v %v: accepted", tc.vars, tc.args)
 			continue
@@ -189,7 +189,7 @@ func TestKeySettingsThatNameNoKey(t *testing.T) {
 func TestAccountCacheTTL(t *testing.T) {
 	inDir(t, "")
 	for value, want := range map[string]time.Duration{"": 5 * time.Second, "0": 0, "0s": 0, "-1s": -1, "2s": 2 * time.Second, "10": 10 * time.Second} {
-		cfg, err := Load(nil, env(map[string]string{"HF_MICRO_ACCOUNT_CACHE_TTL": value}), io.Discard)
+		cfg, err := Load(nil, env(map[string]string{"HF_MICRO_ACCOUNT_CACHE_TTL": value}))
 		switch {
 		case want < 0 && err == nil:
 			t.Errorf("%q accepted", value)
@@ -201,7 +201,7 @@ func TestAccountCacheTTL(t *testing.T) {
 
 func TestDurationsInSeconds(t *testing.T) {
 	inDir(t, "")
-	cfg, err := Load(nil, env(map[string]string{"HF_MICRO_HUB_TIMEOUT": "5", "HF_MICRO_SHUTDOWN_TIMEOUT": "1m"}), io.Discard)
+	cfg, err := Load(nil, env(map[string]string{"HF_MICRO_HUB_TIMEOUT": "5", "HF_MICRO_SHUTDOWN_TIMEOUT": "1m"}))
 	if err != nil || cfg.HubTimeout != 5*time.Second || cfg.ShutdownTimeout != time.Minute {
 		t.Errorf("durations: %v %v %v", cfg.HubTimeout, cfg.ShutdownTimeout, err)
 	}
@@ -228,7 +228,7 @@ func TestAccessSettings(t *testing.T) {
 		"HF_MICRO_ALLOWED_NAMESPACES": "acme, alice",
 		"HF_MICRO_CORS_ORIGINS":       "https://app.example,http://localhost:3000",
 		"HF_TOKEN_FILE":               tokenFile,
-	}), io.Discard)
+	}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -240,7 +240,7 @@ func TestAccessSettings(t *testing.T) {
 		t.Errorf("access settings: %+v", cfg)
 	}
 
-	cfg, err = Load(nil, env(nil), io.Discard)
+	cfg, err = Load(nil, env(nil))
 	if err != nil || cfg.Auth.Keys.Len() != 0 || cfg.Auth.AllowAnonymous || !cfg.Auth.CallerTokens || cfg.Policy.ReadOnly || cfg.Policy.DenyDelete {
 		t.Errorf("access defaults: %+v, %v", cfg, err)
 	}
@@ -253,12 +253,59 @@ func TestAccessSettings(t *testing.T) {
 		"HF_MICRO_CORS_ORIGINS":       "*",
 		"HF_MICRO_PPROF_ADDR":         "0.0.0.0:6060",
 	} {
-		_, err := Load(nil, env(map[string]string{name: value}), io.Discard)
+		_, err := Load(nil, env(map[string]string{name: value}))
 		if err == nil || !strings.HasPrefix(err.Error(), "invalid configuration: "+name+": ") {
 			t.Errorf("%s=%q: %v", name, value, err)
 		}
 		if name == "HF_MICRO_API_KEYS" && strings.Contains(err.Error(), value) {
 			t.Errorf("the key is quoted in %q", err)
+		}
+	}
+}
+
+// TestCommandLineMistakes: an unknown flag or a stray argument is a usage error on one line that names the
+// flags there are; -h is flag.ErrHelp, for the caller to print the help.
+func TestCommandLineMistakes(t *testing.T) {
+	for _, args := range [][]string{{"-bogus"}, {"--prot", "8080"}, {"stray"}, {"-port", "8080", "extra"}} {
+		_, err := Load(args, env(nil))
+		var usage *UsageError
+		if !errors.As(err, &usage) {
+			t.Errorf("%q: error %v, want a UsageError", args, err)
+			continue
+		}
+		if msg := err.Error(); strings.Contains(msg, "\n") || !strings.Contains(msg, "the flags are -addr, -endpoint, -env-file,") {
+			t.Errorf("%q: error %q should be one line naming the flags", args, msg)
+		}
+	}
+	for _, help := range []string{"-h", "-help", "--help"} {
+		if _, err := Load([]string{help}, env(nil)); !errors.Is(err, flag.ErrHelp) {
+			t.Errorf("%s: error %v, want flag.ErrHelp", help, err)
+		}
+	}
+}
+
+// TestUsageListsEverySetting: the help names each setting's flag and variable, and its default.
+func TestUsageListsEverySetting(t *testing.T) {
+	var out strings.Builder
+	Usage(&out)
+	help := out.String()
+	for _, s := range settings {
+		if !strings.Contains(help, s.env+"\n        "+s.usage) {
+			t.Errorf("the help does not describe %s:\n%s", s.env, help)
+		}
+		if s.flag != "" && !strings.Contains(help, "  -"+s.flag+", "+s.env+"\n") {
+			t.Errorf("the help does not give -%s for %s", s.flag, s.env)
+		}
+	}
+	for _, want := range []string{
+		"  -port, PORT\n        listen port on all interfaces (default 8080)\n",
+		"  -endpoint, HF_ENDPOINT\n        Hub base URL (default https://huggingface.co)\n",
+		"  HF_MICRO_MAX_BODY_BYTES\n        largest accepted request body (default 1048576)\n",
+		"  -env-file path\n",
+		"HF_TOKEN, HF_ACCESS_TOKEN, HUGGING_FACE_HUB_TOKEN",
+	} {
+		if !strings.Contains(help, want) {
+			t.Errorf("the help lacks %q:\n%s", want, help)
 		}
 	}
 }

@@ -71,6 +71,7 @@ func NewServer(logger *slog.Logger, hubClient *hub.Client, opts Options) (http.H
 	h = withRecover(logger, h)
 	h = withAccessLog(logger, h)
 	h = withRequestID(h)
+	h = withLingeringClose(h)
 	return h, nil
 }
 
