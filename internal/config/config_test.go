@@ -179,7 +179,7 @@ func TestKeySettingsThatNameNoKey(t *testing.T) {
 		"HF_MICRO_API_KEYS":      " , ",
 		"HF_MICRO_API_KEYS_FILE": commentsOnly,
 	} {
-		_, err := Load(nil, env(map[string]string{name: value}), io.Discard)
+		_, err := Load(nil, env(map[string]string{name: value}))
 		if err == nil || !strings.HasPrefix(err.Error(), "invalid configuration: "+name+": ") || !strings.Contains(err.Error(), "no key") {
 			t.Errorf("%s=%q: %v", name, value, err)
 		}

@@ -11,15 +11,15 @@ import (
 	"time"
 )
 
-// refuse answers 401 without reading the body, as a refusal before decoding does.
-var refuse = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+// refuseUnread answers 401 without reading the body, as a refusal before decoding does.
+var refuseUnread = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 	http.Error(w, "no", http.StatusUnauthorized)
 })
 
 // TestLingerLeavesSmallUnreadBodiesAlone: a small body the handler did not read is read before the reply goes
 // out, so the reply keeps its Content-Length and the connection stays open, as without lingering.
 func TestLingerLeavesSmallUnreadBodiesAlone(t *testing.T) {
-	srv := httptest.NewServer(withLingeringClose(refuse))
+	srv := httptest.NewServer(withLingeringClose(refuseUnread))
 	defer srv.Close()
 	resp, err := http.Post(srv.URL, "application/json", strings.NewReader(strings.Repeat("x", 4096)))
 	if err != nil {
@@ -34,7 +34,7 @@ func TestLingerLeavesSmallUnreadBodiesAlone(t *testing.T) {
 // TestLingerDoesNotAskForAnUnreadBody: a client that sent "Expect: 100-continue" and was refused before the
 // body was read must not be told to send it after all.
 func TestLingerDoesNotAskForAnUnreadBody(t *testing.T) {
-	srv := httptest.NewServer(withLingeringClose(refuse))
+	srv := httptest.NewServer(withLingeringClose(refuseUnread))
 	defer srv.Close()
 	conn, err := net.Dial("tcp", srv.Listener.Addr().String())
 	if err != nil {
@@ -63,7 +63,7 @@ func TestLingerDoesNotAskForAnUnreadBody(t *testing.T) {
 // TestLingerDeliversTheReplyToAClientStillSending: a body far over what net/http discards by itself, refused
 // unread, is drained so that a client that sends it all before reading gets the reply, not a reset.
 func TestLingerDeliversTheReplyToAClientStillSending(t *testing.T) {
-	srv := httptest.NewServer(withLingeringClose(refuse))
+	srv := httptest.NewServer(withLingeringClose(refuseUnread))
 	defer srv.Close()
 	conn, err := net.Dial("tcp", srv.Listener.Addr().String())
 	if err != nil {
