@@ -50,7 +50,7 @@ type Config struct {
 	keys []string // client keys as read, until they are hashed
 }
 
-// Defaults, documented in the README.
+// Defaults, documented in docs/configuration.md (docs_test.go holds the two together).
 const (
 	DefaultEndpoint          = "https://huggingface.co"
 	DefaultPort              = "8080"
