@@ -38,7 +38,7 @@ type Config struct {
 	PublicURL   string        // hf-micro's base URL as its callers reach it; "" derives it from each request
 
 	AccountCacheTTL   time.Duration // how long GET /api/account reuses a credential's answer; 0 = off
-	PprofAddr         string        // loopback address for net/http/pprof; "" = off
+	PprofAddr         string        // loopback address for Go's profiles (cmd/hf-micro/pprof.go, runtime/pprof); "" = off
 	HubTimeout        time.Duration // one whole Hub call
 	HubMaxConns       int           // connections to the Hub being opened (HTTP/2) or open (HTTP/1.1) at once; 0 = no limit
 	ShutdownTimeout   time.Duration // grace period for in-flight requests after SIGTERM
