@@ -332,7 +332,7 @@ var settings = []setting{
 		}},
 	{env: "HF_MICRO_ACCOUNT_CACHE_TTL", usage: "how long GET /api/account reuses an answer per credential; 0 turns caching off", fallback: DefaultAccountCacheTTL.String(),
 		apply: durationOrZero(func(c *Config) *time.Duration { return &c.AccountCacheTTL })},
-	{env: "HF_MICRO_PPROF_ADDR", usage: "serve Go's profiler (net/http/pprof) on this loopback address, e.g. 127.0.0.1:6060",
+	{env: "HF_MICRO_PPROF_ADDR", usage: "serve Go's profiles (/debug/pprof/) on this loopback address, e.g. 127.0.0.1:6060",
 		apply: func(c *Config, v string) error {
 			if v == "" {
 				return nil
