@@ -40,6 +40,7 @@ ARG VERSION=dev
 LABEL org.opencontainers.image.title="hf-micro" \
       org.opencontainers.image.description="A small, fast HTTP gateway to the Hugging Face Hub" \
       org.opencontainers.image.source="https://github.com/hf-micro/hf-micro" \
+      org.opencontainers.image.licenses="Apache-2.0" \
       org.opencontainers.image.version="${VERSION}"
 COPY --from=binary /out/hf-micro /hf-micro
 # Numeric, so Kubernetes' runAsNonRoot can check it without reading /etc/passwd.

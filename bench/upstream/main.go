@@ -26,7 +26,7 @@ import (
 	"github.com/hf-micro/hf-micro/internal/testcert"
 )
 
-// whoami is a whoami-v2 answer shaped like the Hub's for a classic write token (hub-api.md section 2): every
+// whoami is a whoami-v2 answer shaped like the Hub's for a classic write token (docs/hub-contract.md §2): every
 // required field, the optional ones a real user has, and one organisation.
 const whoami = `{"type":"user","id":"65a1f0c2e4b0d1a2b3c4d5e6","name":"alice","fullname":"Alice Martin",` +
 	`"email":"alice@example.com","emailVerified":true,"canPay":false,"isPro":false,"periodEnd":null,` +

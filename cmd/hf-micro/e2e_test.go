@@ -212,8 +212,8 @@ func TestWithoutTheCA(t *testing.T) {
 	}
 }
 
-// TestOriginalExamplesInDemo runs the README's examples for users of the original hf-micro, verbatim with real
-// curl, against `hf-micro demo`.
+// TestOriginalExamplesInDemo runs the examples for users of the original hf-micro (docs/migration.md), verbatim
+// with real curl, against `hf-micro demo`.
 func TestOriginalExamplesInDemo(t *testing.T) {
 	curl, err := exec.LookPath("curl")
 	if err != nil {
@@ -222,9 +222,9 @@ func TestOriginalExamplesInDemo(t *testing.T) {
 		}
 		t.Skip("curl is not installed")
 	}
-	commands := readmeExamples(t, "original-examples")
+	commands := markedExamples(t, "../../docs/migration.md", "original-examples")
 	if len(commands) < 4 {
-		t.Fatalf("found %d examples in the README", len(commands))
+		t.Fatalf("found %d examples in docs/migration.md, want the original README's 4", len(commands))
 	}
 	p := startBinary(t, []string{"demo"}, "HF_TOKEN=hf_realtokenmustbeignored")
 	// The banner is printed once the server accepts connections, so /healthz may answer before it is complete.
@@ -263,16 +263,16 @@ func getText(t *testing.T, url string) string {
 	return string(body)
 }
 
-// readmeExamples returns the curl commands in the README's fenced block after the marker comment.
-func readmeExamples(t *testing.T, marker string) []string {
+// markedExamples returns the curl commands in the fenced block after the marker comment in a Markdown file.
+func markedExamples(t *testing.T, path, marker string) []string {
 	t.Helper()
-	readme, err := os.ReadFile("../../README.md")
+	doc, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, after, found := strings.Cut(string(readme), "<!-- "+marker+" -->")
+	_, after, found := strings.Cut(string(doc), "<!-- "+marker+" -->")
 	if !found {
-		t.Fatalf("README.md has no %q marker", marker)
+		t.Fatalf("%s has no %q marker", path, marker)
 	}
 	_, block, _ := strings.Cut(after, "```sh\n")
 	block, _, _ = strings.Cut(block, "```")

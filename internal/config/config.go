@@ -38,7 +38,7 @@ type Config struct {
 	PublicURL   string        // hf-micro's base URL as its callers reach it; "" derives it from each request
 
 	AccountCacheTTL   time.Duration // how long GET /api/account reuses a credential's answer; 0 = off
-	PprofAddr         string        // loopback address for net/http/pprof; "" = off
+	PprofAddr         string        // loopback address for Go's profiles (cmd/hf-micro/pprof.go, runtime/pprof); "" = off
 	HubTimeout        time.Duration // one whole Hub call
 	HubMaxConns       int           // connections to the Hub being opened (HTTP/2) or open (HTTP/1.1) at once; 0 = no limit
 	ShutdownTimeout   time.Duration // grace period for in-flight requests after SIGTERM
@@ -50,7 +50,7 @@ type Config struct {
 	keys []string // client keys as read, until they are hashed
 }
 
-// Defaults, documented in the README.
+// Defaults, documented in docs/configuration.md (docs_test.go holds the two together).
 const (
 	DefaultEndpoint          = "https://huggingface.co"
 	DefaultPort              = "8080"
@@ -384,7 +384,7 @@ var settings = []setting{
 		}},
 	{env: "HF_MICRO_ACCOUNT_CACHE_TTL", usage: "how long GET /api/account reuses an answer per credential; 0 turns caching off", fallback: DefaultAccountCacheTTL.String(),
 		apply: durationOrZero(func(c *Config) *time.Duration { return &c.AccountCacheTTL })},
-	{env: "HF_MICRO_PPROF_ADDR", usage: "serve Go's profiler (net/http/pprof) on this loopback address, e.g. 127.0.0.1:6060",
+	{env: "HF_MICRO_PPROF_ADDR", usage: "serve Go's profiles (/debug/pprof/) on this loopback address, e.g. 127.0.0.1:6060",
 		apply: func(c *Config, v string) error {
 			if v == "" {
 				return nil

@@ -238,7 +238,7 @@ func TestWhoAmI(t *testing.T) {
 		t.Fatalf("status %d: %s", r.status, r.body)
 	}
 	m := r.object(t)
-	// The keys of the hub-ci reply the JS client's test deep-equals (hub-api.md section 2).
+	// The keys of the hub-ci reply the JS client's test deep-equals (docs/hub-contract.md §2).
 	want := []string{"auth", "avatarUrl", "billingMode", "canPay", "email", "emailVerified", "fullname", "id", "isPro", "name", "orgs", "periodEnd", "type"}
 	if got := keys(m); !slices.Equal(got, want) {
 		t.Errorf("keys = %v, want %v", got, want)

@@ -1,5 +1,5 @@
 // Package fakehub is an in-memory emulator of the Hugging Face Hub HTTP API, faithful to the wire
-// contract in hub-api.md and to real recorded exchanges. It backs tests and the demo mode, so it
+// contract in docs/hub-contract.md and to real recorded exchanges. It backs tests and the demo mode, so it
 // depends on nothing but the standard library: our own Hub client is tested against it.
 package fakehub
 

@@ -163,8 +163,8 @@ func TestCreateExistingRepoIs409WithURL(t *testing.T) {
 }
 
 // TestCreateMatchesRecordings holds create to the replies recorded against huggingface.co on
-// 2025-03-07 (shared/fixtures/hub-recordings, TestSpaceAPIProduction.test_manage_variables.yaml
-// for the 200 and test_manage_secrets.yaml for the 409), sending the recorded request.
+// 2025-03-07 (huggingface_hub's tests/cassettes/TestSpaceAPIProduction.test_manage_variables.yaml
+// for the 200 and test_manage_secrets.yaml for the 409; docs/hub-contract.md §3), sending the recorded request.
 func TestCreateMatchesRecordings(t *testing.T) {
 	w := newWorld(t)
 	w.h.AddUser("user")

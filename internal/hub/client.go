@@ -1,5 +1,5 @@
 // Package hub is a typed client for the parts of the Hugging Face Hub API that hf-micro serves itself. Its wire
-// behaviour follows hub-api.md: singular types in bodies, plural types in paths, escaped path segments,
+// behaviour follows docs/hub-contract.md: singular types in bodies, plural types in paths, escaped path segments,
 // bounded reads, and a typed *Error for every non-2xx answer.
 package hub
 

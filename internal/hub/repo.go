@@ -61,7 +61,7 @@ func (id RepoID) String() string {
 // real user and organisation name fits.
 const maxNamePart = 96
 
-// ParseRepoID checks "name" or "namespace/name" against the Hub's rules (hub-api.md section 9), in their ASCII
+// ParseRepoID checks "name" or "namespace/name" against the Hub's rules (docs/hub-contract.md §9), in their ASCII
 // form: letters, digits, '-', '_' and '.'; each part starts and ends with a letter, digit or '_'; no "--" or
 // ".."; at most 96 characters a part; not ending in ".git". The checks happen here so that nothing outside these
 // rules ever reaches a Hub URL.

@@ -25,7 +25,8 @@ type service struct {
 	getPaths        map[string]bool // paths that a route of their own serves to GET (internal/server/routes.go)
 }
 
-// Variables that the Go runtime and standard library read, which the README documents for the service.
+// Variables that the Go runtime and standard library read, which the deployment may set although internal/config
+// never names them (docs/configuration.md documents the CA, proxy and memory ones).
 var runtimeEnvNames = []string{
 	"SSL_CERT_FILE", "SSL_CERT_DIR",
 	"HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY",
