@@ -39,12 +39,13 @@ func judge(t *testing.T, method, path, body string) (*Match, []Target, []byte, e
 func TestTable(t *testing.T) {
 	read, create, update, del := policy.Read, policy.Create, policy.Update, policy.Delete
 	model, dataset, space := hub.Model, hub.Dataset, hub.Space
-	cases := []struct {
+	type tableCase struct {
 		method, path, body string
 		route              string
 		bucket             Bucket
 		want               []Target
-	}{
+	}
+	cases := []tableCase{
 		{"GET", "/api/whoami-v2", "", "GET /api/whoami-v2", API, []Target{{read, model, hub.RepoID{}}}},
 		{"POST", "/api/repos/create", `{"name":"m","organization":"acme","type":"dataset"}`, "POST /api/repos/create", API, []Target{{create, dataset, id("acme/m")}}},
 		{"POST", "/api/repos/create", `{"name":"m","organization":null}`, "POST /api/repos/create", API, []Target{{create, model, id("m")}}},
@@ -139,14 +140,7 @@ func TestTable(t *testing.T) {
 	// Every listed row is exercised above.
 	for _, r := range table {
 		name := r.methods + " " + r.pattern
-		if !slices.ContainsFunc(cases, func(c struct {
-			method, path, body string
-			route              string
-			bucket             Bucket
-			want               []Target
-		}) bool {
-			return c.route == name
-		}) {
+		if !slices.ContainsFunc(cases, func(c tableCase) bool { return c.route == name }) {
 			t.Errorf("row %q has no case in TestTable", name)
 		}
 	}
