@@ -55,6 +55,15 @@ type row struct {
 	body    bodyRule // nil when the path alone says what the request does
 }
 
+// tokens are the table's patterns split into segments, once.
+var tokens = func() [][]string {
+	t := make([][]string, len(table))
+	for i, r := range table {
+		t[i] = strings.Split(strings.TrimPrefix(r.pattern, "/"), "/")
+	}
+	return t
+}()
+
 // Match is a request found in the table, judged by its path; Judge finishes with the body.
 type Match struct {
 	Route  string // the row, e.g. "POST /api/{t}/{repo}/commit/{rev}", for logs and metrics
@@ -74,7 +83,7 @@ func Find(method, escapedPath, rawQuery string) (*Match, error) {
 		return nil, &Error{Status: http.StatusMethodNotAllowed,
 			Msg: "hf-micro forwards only " + strings.Join(Methods, ", ") + " to the Hub, not " + method}
 	}
-	if q, _ := url.ParseQuery(rawQuery); q.Has("_method") {
+	if q, _ := url.ParseQuery(rawQuery); strings.Contains(rawQuery, "_method") && q.Has("_method") {
 		return nil, badRequest("hf-micro does not take a method from the query (_method): send the method itself")
 	}
 	raw, decoded, err := segments(escapedPath)
@@ -88,7 +97,7 @@ func Find(method, escapedPath, rawQuery string) (*Match, error) {
 	// listed one while hf-micro would judge it as something else; then the catch-all rows.
 	for i := range table {
 		if r := &table[i]; r.methods != "*" && r.allows(method) {
-			if c, ok := match(r.pattern, raw, decoded, false); ok {
+			if c, ok := match(tokens[i], raw, decoded, false); ok {
 				return newMatch(r, method, rawQuery, c), nil
 			}
 		}
@@ -98,17 +107,17 @@ func Find(method, escapedPath, rawQuery string) (*Match, error) {
 		if r.methods == "*" {
 			continue
 		}
-		if _, exact := match(r.pattern, raw, decoded, false); exact {
+		if _, exact := match(tokens[i], raw, decoded, false); exact {
 			continue
 		}
-		if _, ok := match(r.pattern, raw, decoded, true); ok {
+		if _, ok := match(tokens[i], raw, decoded, true); ok {
 			return nil, badRequest("the path " + escapedPath + " is a Hub route spelled in other letter cases; use the Hub's spelling (" +
 				strings.SplitN(r.pattern, "{", 2)[0] + "...)")
 		}
 	}
 	for i := range table {
 		if r := &table[i]; r.methods == "*" {
-			if c, ok := match(r.pattern, raw, decoded, false); ok {
+			if c, ok := match(tokens[i], raw, decoded, false); ok {
 				return newMatch(r, method, rawQuery, c), nil
 			}
 		}

@@ -18,6 +18,8 @@ func segments(escaped string) (raw, decoded []string, err error) {
 	if escaped == "/" {
 		return nil, nil, nil
 	}
+	n := strings.Count(escaped, "/")
+	raw, decoded = make([]string, 0, n), make([]string, 0, n)
 	for seg := range strings.SplitSeq(escaped[1:], "/") {
 		d, err := decodeSegment(seg)
 		if err != nil {
@@ -31,6 +33,12 @@ func segments(escaped string) (raw, decoded []string, err error) {
 func decodeSegment(seg string) (string, error) {
 	if seg == "" {
 		return "", badRequest("the path has an empty segment (// or a trailing /); send the Hub's path exactly")
+	}
+	if !strings.ContainsAny(seg, "%\\") && !strings.ContainsFunc(seg, isControl) {
+		if seg == "." || seg == ".." {
+			return "", badRequest("the path has a dot segment; a hop could resolve it to another path")
+		}
+		return seg, nil // nothing to decode: most segments
 	}
 	var b strings.Builder
 	for i := 0; i < len(seg); i++ {
@@ -46,7 +54,7 @@ func decodeSegment(seg string) (string, error) {
 			}
 			i += 2
 		}
-		if c < 0x20 || c == 0x7f || c == '\\' {
+		if isControl(rune(c)) || c == '\\' {
 			return "", badRequest("the path contains a backslash or a control character")
 		}
 		b.WriteByte(c)
@@ -60,6 +68,8 @@ func decodeSegment(seg string) (string, error) {
 	}
 	return d, nil
 }
+
+func isControl(r rune) bool { return r < 0x20 || r == 0x7f }
 
 func isHex(c byte) bool { return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F' }
 
@@ -88,11 +98,10 @@ type captures struct {
 // typePrefixes are the {p} prefixes of file paths; models have none.
 var typePrefixes = []string{"datasets", "spaces", "kernels"}
 
-// match fits a pattern (see table.go) to a path's segments. With fold, literals and types match in any letter
+// match fits a pattern's tokens (see table.go) to a path's segments. With fold, literals and types match in any letter
 // case, to find requests that spell a listed route differently.
-func match(pattern string, raw, decoded []string, fold bool) (captures, bool) {
+func match(tokens []string, raw, decoded []string, fold bool) (captures, bool) {
 	c := captures{repoType: hub.Model}
-	tokens := strings.Split(strings.TrimPrefix(pattern, "/"), "/")
 	if strings.HasPrefix(tokens[0], "{p}") {
 		// Try the type prefix first: /datasets/ns/name/... is a dataset's path, not the model "datasets/ns".
 		rest := append([]string{strings.TrimPrefix(tokens[0], "{p}")}, tokens[1:]...)
