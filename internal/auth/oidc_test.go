@@ -309,6 +309,23 @@ func TestIssuerThatCannotBeReachedIsUnavailable(t *testing.T) {
 	}
 }
 
+func TestPlainHTTPIssuerIsNeverContacted(t *testing.T) {
+	transport := &countingTransport{next: http.DefaultTransport}
+	rule := IdentityRule{Name: "plain", Issuer: "http://127.0.0.1:1", Audience: "hf-micro"}
+	v, clk := newTestVerifier(&http.Client{Transport: transport}, rule)
+	iss := testissuer.New(t)
+	claims := iss.Claims("sub", "hf-micro", clk.Now())
+	claims["iss"] = rule.Issuer
+	_, err := v.Verify(context.Background(), iss.Sign(t, claims, testissuer.SignOptions{}))
+	var unavailable *IssuerUnavailableError
+	if !errors.As(err, &unavailable) || !strings.Contains(err.Error(), "https") {
+		t.Errorf("got %v, want an *IssuerUnavailableError about https", err)
+	}
+	if n := transport.n.Load(); n != 0 {
+		t.Errorf("%d requests sent to a plain-HTTP issuer; want none", n)
+	}
+}
+
 func TestKnownKeysOutliveTheIssuer(t *testing.T) {
 	iss := testissuer.New(t)
 	v, clk := newTestVerifier(iss.Client(), mainRule(iss))

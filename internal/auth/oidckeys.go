@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync"
 	"time"
 
@@ -143,6 +144,9 @@ func (k *issuerKeys) record(ctx context.Context, jwksURL string, keys []jose.JSO
 
 // discover reads the issuer's discovery document with go-oidc, which checks that it names the same issuer.
 func (k *issuerKeys) discover(ctx context.Context) (string, error) {
+	if !strings.HasPrefix(k.issuer, "https://") {
+		return "", errors.New("discovery: the issuer is not an https URL")
+	}
 	provider, err := oidc.NewProvider(oidc.ClientContext(ctx, k.client), k.issuer)
 	if err != nil {
 		return "", fmt.Errorf("discovery: %w", err)
