@@ -27,7 +27,7 @@ var commands = []struct{ name, args, does string }{
 	{"serve", "[flags]", "serve the API (the default when no command is given)"},
 	{"demo", "[flags]", "serve the API in front of a built-in fake Hub: no account, no network"},
 	{"healthcheck", "[flags]", "exit 0 if the server on this machine (at ADDR or PORT) answers /healthz, else 1"},
-	{"keygen", "", "print a new client key (for HF_MICRO_API_KEYS)"},
+	{"keygen", "", "print a new client key (for HF_MICRO_API_KEYS); with --signing-key, a key for HF_MICRO_SIGNING_KEY"},
 	{"version", "", "print the version"},
 	{"help", "[command]", "print this help, or a command's"},
 }
@@ -62,6 +62,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			return healthcheck(ctx, cfg)
 		}
 	case "keygen", "version":
+		if command == "keygen" && len(rest) == 1 && (rest[0] == "--signing-key" || rest[0] == "-signing-key") {
+			fmt.Fprintln(stdout, auth.GenerateSigningKey())
+			return nil
+		}
 		if len(rest) > 0 {
 			if isHelpFlag(rest[0]) {
 				return writeHelp(stdout, command)

@@ -47,6 +47,8 @@ type Config struct {
 	IdleTimeout       time.Duration
 	MaxBodyBytes      int64 // largest accepted request body
 
+	SigningKey auth.SigningKey // signs exchanged identity keys; shared by the replicas; prints as REDACTED
+
 	keys []string // client keys as read, until they are hashed
 }
 
@@ -341,6 +343,31 @@ var settings = []setting{
 		apply: boolean(func(c *Config) *bool { return &c.Auth.AllowAnonymous })},
 	{env: "HF_MICRO_CALLER_TOKENS", usage: "forward callers' own Hub tokens", fallback: "true",
 		apply: boolean(func(c *Config) *bool { return &c.Auth.CallerTokens })},
+	{env: "HF_MICRO_SIGNING_KEY", usage: "secret the replicas share to sign exchanged identity keys: 64 hex digits (`hf-micro keygen --signing-key`)",
+		apply: func(c *Config, v string) error {
+			if v == "" {
+				return nil
+			}
+			key, err := auth.ParseSigningKey(v)
+			c.SigningKey = key
+			return err
+		}},
+	{env: "HF_MICRO_SIGNING_KEY_FILE", usage: "a file holding the signing key, instead of HF_MICRO_SIGNING_KEY",
+		apply: func(c *Config, v string) error {
+			if v == "" {
+				return nil
+			}
+			if !c.SigningKey.IsZero() {
+				return errors.New("set HF_MICRO_SIGNING_KEY or HF_MICRO_SIGNING_KEY_FILE, not both")
+			}
+			raw, err := os.ReadFile(v)
+			if err != nil {
+				return fmt.Errorf("cannot read the signing key file: %v", err)
+			}
+			key, err := auth.ParseSigningKey(string(raw))
+			c.SigningKey = key
+			return err
+		}},
 	{env: "HF_MICRO_READ_ONLY", usage: "use the server's token for reads only", fallback: "false",
 		apply: boolean(func(c *Config) *bool { return &c.Policy.ReadOnly })},
 	{env: "HF_MICRO_ALLOW_DELETE", usage: "allow deleting repositories with the server's token", fallback: "true",
