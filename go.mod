@@ -4,4 +4,4 @@ go 1.26.0
 
 require github.com/joho/godotenv v1.5.1
 
-require github.com/BurntSushi/toml v1.6.0 // indirect
+require github.com/BurntSushi/toml v1.6.0
