@@ -46,7 +46,7 @@ func TestAuthenticateWithAccessFile(t *testing.T) {
 		t.Errorf("HF_MICRO_API_KEYS key: %+v, %v", caller, err)
 	}
 	for credential, want := range map[string]string{
-		expired:      `key expired: the key "contractor" expired at 2001-02-03T04:05:06Z`,
+		expired:       `key expired: the key "contractor" expired at 2001-02-03T04:05:06Z`,
 		GenerateKey(): "unknown client key",
 		"":            "client key is required", // loopback included
 		"eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln": "OIDC identities are not configured",

@@ -61,7 +61,7 @@ type Options struct {
 	Keys           *Keys   // HF_MICRO_API_KEYS: principals with full scopes
 	Access         *Access // HF_MICRO_ACCESS_FILE: named keys with their own scopes; nil without one
 	CallerTokens   bool    // forward callers' own Hub tokens
-	AllowAnonymous bool // let unauthenticated callers from anywhere use the server's token
+	AllowAnonymous bool    // let unauthenticated callers from anywhere use the server's token
 }
 
 // Authenticator recognises callers.
