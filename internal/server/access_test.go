@@ -77,13 +77,17 @@ func TestAccessMatrix(t *testing.T) {
 	type request struct{ method, path, body, hubPath string } // hubPath: where the Hub is called, when not path
 	// actions on one repository, as the official clients send them.
 	repoActions := map[string]func(repo) request{
-		"read":     func(r repo) request { return request{"GET", "/api/" + r.typ + "s/" + r.id, "", ""} },
-		"settings": func(r repo) request { return request{"PUT", "/api/" + r.typ + "s/" + r.id + "/settings", `{"private":true}`, ""} },
+		"read": func(r repo) request { return request{"GET", "/api/" + r.typ + "s/" + r.id, "", ""} },
+		"settings": func(r repo) request {
+			return request{"PUT", "/api/" + r.typ + "s/" + r.id + "/settings", `{"private":true}`, ""}
+		},
 		"commit": func(r repo) request {
 			return request{"POST", "/api/" + r.typ + "s/" + r.id + "/commit/main",
 				`{"key":"header","value":{"summary":"x"}}` + "\n" + `{"key":"file","value":{"content":"eA==","path":"x.txt","encoding":"base64"}}`, ""}
 		},
-		"xet-write-token": func(r repo) request { return request{"GET", "/api/" + r.typ + "s/" + r.id + "/xet-write-token/main", "", ""} },
+		"xet-write-token": func(r repo) request {
+			return request{"GET", "/api/" + r.typ + "s/" + r.id + "/xet-write-token/main", "", ""}
+		},
 		"create": func(r repo) request {
 			ns, name, _ := strings.Cut(r.id, "/")
 			return request{"POST", "/api/repos/create", fmt.Sprintf(`{"type":%q,"name":%q,"organization":%q}`, r.typ, name+"-new", ns), ""}
