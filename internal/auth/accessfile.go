@@ -129,6 +129,9 @@ var decodeError = regexp.MustCompile(`^toml: line (\d+) \(last key "([^"]*)"\): 
 
 var validName = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
 
+// ValidName reports whether name may name a key or identity: 1 to 64 letters, digits, '-', '_' or '.'.
+func ValidName(name string) bool { return validName.MatchString(name) }
+
 // ParseAccessFile parses and checks an access file strictly: unknown fields, bad values and duplicate names are
 // errors (an *AccessFileError) that name their line.
 func ParseAccessFile(data []byte) (*AccessFile, error) {
