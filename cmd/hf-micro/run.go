@@ -14,7 +14,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/hf-micro/hf-micro/internal/auth"
 	"github.com/hf-micro/hf-micro/internal/config"
 	"github.com/hf-micro/hf-micro/internal/logbuf"
 )
@@ -27,7 +26,8 @@ var commands = []struct{ name, args, does string }{
 	{"serve", "[flags]", "serve the API (the default when no command is given)"},
 	{"demo", "[flags]", "serve the API in front of a built-in fake Hub: no account, no network"},
 	{"healthcheck", "[flags]", "exit 0 if the server on this machine (at ADDR or PORT) answers /healthz, else 1"},
-	{"keygen", "", "print a new client key (for HF_MICRO_API_KEYS); with --signing-key, a key for HF_MICRO_SIGNING_KEY"},
+	{"keygen", "[--name NAME | --signing-key]", "print a new client key (for HF_MICRO_API_KEYS); with --name, also its [[key]] block for the access file; with --signing-key, a key for HF_MICRO_SIGNING_KEY"},
+	{"access", "check FILE", "validate an access file (HF_MICRO_ACCESS_FILE) and print what each principal may do and when it expires"},
 	{"version", "", "print the version"},
 	{"help", "[command]", "print this help, or a command's"},
 }
@@ -61,22 +61,18 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		default:
 			return healthcheck(ctx, cfg)
 		}
-	case "keygen", "version":
-		if command == "keygen" && len(rest) == 1 && (rest[0] == "--signing-key" || rest[0] == "-signing-key") {
-			fmt.Fprintln(stdout, auth.GenerateSigningKey())
-			return nil
-		}
+	case "keygen":
+		return keygen(rest, stdout)
+	case "access":
+		return accessCommand(rest, stdout, stderr)
+	case "version":
 		if len(rest) > 0 {
 			if isHelpFlag(rest[0]) {
 				return writeHelp(stdout, command)
 			}
 			return &config.UsageError{Problem: fmt.Sprintf("%s takes no arguments, got %q", command, rest[0])}
 		}
-		if command == "keygen" {
-			fmt.Fprintln(stdout, auth.GenerateKey())
-		} else {
-			fmt.Fprintln(stdout, "hf-micro", buildVersion())
-		}
+		fmt.Fprintln(stdout, "hf-micro", buildVersion())
 		return nil
 	case "help":
 		if len(rest) > 0 && !isHelpFlag(rest[0]) {

@@ -70,6 +70,9 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger, onListen
 		slog.String("hub_token_from", cfg.TokenSource),
 		slog.String("version", buildVersion()))
 	announceAccess(logger, cfg)
+	if cfg.Auth.Access != nil {
+		watchAccess(ctx, cfg.Auth.Access, logger)
+	}
 
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(listener) }()
@@ -108,6 +111,10 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger, onListen
 func announceAccess(logger *slog.Logger, cfg config.Config) {
 	who := "loopback callers only (no client keys configured)"
 	switch {
+	case cfg.Auth.Access != nil:
+		f := cfg.Auth.Access.Load()
+		who = fmt.Sprintf("callers with a client key (%d of HF_MICRO_API_KEYS, %d of the access file %s), within their scopes",
+			cfg.Auth.Keys.Len(), len(f.Keys), cfg.Auth.Access.Path())
 	case cfg.Auth.Keys.Len() > 0:
 		who = fmt.Sprintf("callers with one of %d client keys", cfg.Auth.Keys.Len())
 	case cfg.Auth.AllowAnonymous:
@@ -120,7 +127,7 @@ func announceAccess(logger *slog.Logger, cfg config.Config) {
 		slog.Any("allowed_namespaces", cfg.Policy.AllowedNamespaces),
 		slog.Bool("delete_allowed", !cfg.Policy.DenyDelete),
 		slog.Any("cors_origins", cfg.CORSOrigins))
-	if cfg.Auth.AllowAnonymous && cfg.Auth.Keys.Len() == 0 {
+	if cfg.Auth.AllowAnonymous && cfg.Auth.Keys.Len() == 0 && cfg.Auth.Access == nil {
 		logger.Warn("HF_MICRO_ALLOW_ANONYMOUS is on: anyone who can reach this port acts with the server's Hub token. " +
 			"Only do this behind something else that authenticates callers.")
 	}

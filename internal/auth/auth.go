@@ -1,16 +1,22 @@
-// Package auth decides who a caller is and whose Hub token their request may use: a client key or a loopback
-// caller uses the server's token, a caller's own Hub token is forwarded as theirs, anyone else is refused.
+// Package auth decides who a caller is and whose Hub token their request may use: a client key (of
+// HF_MICRO_API_KEYS or the access file) or a loopback caller uses the server's token within its scopes, a
+// caller's own Hub token is forwarded as theirs, anyone else is refused.
 package auth
 
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
 	"net"
 	"net/http"
 	"net/netip"
 	"strings"
+	"time"
 
 	"github.com/hf-micro/hf-micro/internal/hub"
+	"github.com/hf-micro/hf-micro/internal/policy"
 )
 
 // Kind is how a caller was recognised.
@@ -23,11 +29,16 @@ const (
 	Anonymous   Kind = "anonymous"    // no credential, let in by HF_MICRO_ALLOW_ANONYMOUS
 )
 
-// Caller is the authenticated caller of one request.
+// Caller is the authenticated caller of one request: a principal with its scopes, or a caller with its own
+// Hub token.
 type Caller struct {
-	Kind  Kind
-	KeyID string    // for ClientKey: a short, non-reversible id of the key
-	Token hub.Token // for CallerToken: the caller's own Hub token, forwarded as it is
+	Kind Kind
+	// Name is, for ClientKey, the key's name in the access file, or for an HF_MICRO_API_KEYS key a short,
+	// non-reversible id of it.
+	Name    string
+	Scopes  policy.Scopes // what it may do with the server's token (within the global policy)
+	Expires time.Time     // when its key expires; zero for never
+	Token   hub.Token     // for CallerToken: the caller's own Hub token, forwarded as it is
 
 	tokenDigest [sha256.Size]byte // of Token, to tell callers' tokens apart without keeping them around
 }
@@ -42,16 +53,17 @@ func (c Caller) UsesServerToken() bool { return c.Kind != CallerToken }
 // String names the caller in logs; it never contains a credential.
 func (c Caller) String() string {
 	if c.Kind == ClientKey {
-		return "key:" + c.KeyID
+		return "key:" + c.Name
 	}
 	return string(c.Kind)
 }
 
 // Options are the authentication settings.
 type Options struct {
-	Keys           *Keys
-	CallerTokens   bool // forward callers' own Hub tokens
-	AllowAnonymous bool // let unauthenticated callers from anywhere use the server's token
+	Keys           *Keys   // HF_MICRO_API_KEYS: principals with full scopes
+	Access         *Access // HF_MICRO_ACCESS_FILE: named keys with their own scopes; nil without one
+	CallerTokens   bool    // forward callers' own Hub tokens
+	AllowAnonymous bool    // let unauthenticated callers from anywhere use the server's token
 }
 
 // Authenticator recognises callers.
@@ -75,12 +87,12 @@ func (a *Authenticator) Authenticate(r *http.Request) (Caller, error) {
 		return a.recognise(credential)
 	}
 	switch {
-	case a.opts.Keys.Len() > 0:
+	case a.opts.Keys.Len() > 0 || a.opts.Access != nil:
 		return Caller{}, &Error{"a client key is required: send Authorization: Bearer <key>"}
 	case IsLoopback(r.RemoteAddr):
-		return Caller{Kind: Loopback}, nil
+		return Caller{Kind: Loopback, Scopes: policy.FullScopes()}, nil
 	case a.opts.AllowAnonymous:
-		return Caller{Kind: Anonymous}, nil
+		return Caller{Kind: Anonymous, Scopes: policy.FullScopes()}, nil
 	default:
 		return Caller{}, &Error{"hf-micro only serves unauthenticated callers on its own machine: send a client key " +
 			"(the server sets HF_MICRO_API_KEYS; `hf-micro keygen` makes one) or your own Hub token as Authorization: Bearer"}
@@ -89,16 +101,48 @@ func (a *Authenticator) Authenticate(r *http.Request) (Caller, error) {
 
 func (a *Authenticator) recognise(credential string) (Caller, error) {
 	if id, ok := a.opts.Keys.Match(credential); ok {
-		return Caller{Kind: ClientKey, KeyID: id}, nil
+		return Caller{Kind: ClientKey, Name: id, Scopes: policy.FullScopes()}, nil
+	}
+	if a.opts.Access != nil {
+		if key, ok := a.opts.Access.Load().match(credential); ok {
+			if key.Expired(time.Now()) {
+				return Caller{}, &Error{fmt.Sprintf("key expired: the key %q expired at %s", key.Name, key.Expires.UTC().Format(time.RFC3339))}
+			}
+			return Caller{Kind: ClientKey, Name: key.Name, Scopes: key.Scopes, Expires: key.Expires}, nil
+		}
 	}
 	switch {
 	case len(credential) >= len(KeyPrefix) && strings.EqualFold(credential[:len(KeyPrefix)], KeyPrefix):
 		// Never forwarded: a mistyped or revoked key (in any letter case) must not reach the Hub as a token.
 		return Caller{}, &Error{"unknown client key"}
+	case LooksLikeJWT(credential):
+		// Never forwarded either: an ID token is proof of a workload's identity to hf-micro, not a Hub token.
+		return Caller{}, &Error{"OIDC identities are not configured on this hf-micro: send a client key"}
 	case !a.opts.CallerTokens:
 		return Caller{}, &Error{"this hf-micro does not forward callers' own Hub tokens (HF_MICRO_CALLER_TOKENS=false): send a client key"}
 	}
 	return Caller{Kind: CallerToken, Token: hub.NewToken(credential), tokenDigest: sha256.Sum256([]byte(credential))}, nil
+}
+
+// LooksLikeJWT reports whether a credential is shaped like a JSON Web Token (such as an OIDC ID token): three
+// parts separated by dots, the first a base64url JSON object ("eyJ" is how `{"` begins, and any header with an
+// "alg" counts too). The test is broad on purpose: whatever fails it may be forwarded to the Hub as the
+// caller's own token.
+func LooksLikeJWT(credential string) bool {
+	header, _, _ := strings.Cut(credential, ".")
+	if strings.Count(credential, ".") != 2 {
+		return false
+	}
+	if strings.HasPrefix(header, "eyJ") {
+		return true
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(header, "="))
+	var fields map[string]json.RawMessage
+	if err != nil || json.Unmarshal(raw, &fields) != nil {
+		return false
+	}
+	_, hasAlg := fields["alg"]
+	return hasAlg
 }
 
 // SendsCredential reports whether a request brings a credential of its own (a key or a Hub token), and so

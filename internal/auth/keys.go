@@ -19,6 +19,12 @@ const minKeyLength = 24
 // GenerateKey returns a new random client key, about 130 bits of randomness.
 func GenerateKey() string { return KeyPrefix + rand.Text() }
 
+// KeyDigest is the hex SHA-256 of a key: what the access file keeps instead of the key.
+func KeyDigest(key string) string {
+	digest := sha256.Sum256([]byte(key))
+	return hex.EncodeToString(digest[:])
+}
+
 // Keys is the set of configured client keys. It keeps only their SHA-256 digests: the keys themselves are
 // never stored, printed or logged.
 type Keys struct {

@@ -273,26 +273,6 @@ func unverifiedIssuer(raw string) (string, error) {
 	return claims.Iss, nil
 }
 
-// LooksLikeJWT reports whether s has a JWT's shape: three base64url parts, the first a JSON object with an
-// "alg". Such a credential is never forwarded to the Hub as the caller's own token, whatever else is wrong
-// with it.
-func LooksLikeJWT(s string) bool {
-	header, _, ok := strings.Cut(s, ".")
-	if !ok || strings.Count(s, ".") != 2 {
-		return false
-	}
-	raw, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(header, "="))
-	if err != nil {
-		return false
-	}
-	var fields map[string]json.RawMessage
-	if json.Unmarshal(raw, &fields) != nil {
-		return false
-	}
-	_, hasAlg := fields["alg"]
-	return hasAlg
-}
-
 // clip shortens text from an unverified token before it goes into an error message.
 func clip(s string) string {
 	const most = 100

@@ -373,7 +373,7 @@ func TestGlobMatch(t *testing.T) {
 	}
 }
 
-func TestLooksLikeJWT(t *testing.T) {
+func TestLooksLikeJWTWithSignedTokens(t *testing.T) {
 	iss := testissuer.New(t)
 	claims := iss.Claims("sub", "aud", time.Now())
 	for _, tc := range []struct {

@@ -339,6 +339,18 @@ var settings = []setting{
 			}
 			return nil
 		}},
+	{env: "HF_MICRO_ACCESS_FILE", usage: "a TOML file of named client keys (as SHA-256 digests) with their own scopes and expiry; re-read when it changes (docs/access.md)",
+		apply: func(c *Config, v string) error {
+			if v == "" {
+				return nil
+			}
+			access, err := auth.OpenAccess(v)
+			if err != nil {
+				return err
+			}
+			c.Auth.Access = access
+			return nil
+		}},
 	{env: "HF_MICRO_ALLOW_ANONYMOUS", usage: "let unauthenticated callers from anywhere use the server's token", fallback: "false",
 		apply: boolean(func(c *Config) *bool { return &c.Auth.AllowAnonymous })},
 	{env: "HF_MICRO_CALLER_TOKENS", usage: "forward callers' own Hub tokens", fallback: "true",

@@ -309,3 +309,25 @@ func TestUsageListsEverySetting(t *testing.T) {
 		}
 	}
 }
+
+func TestAccessFile(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "access.toml")
+	if err := os.WriteFile(good, []byte("[[key]]\nname = \"ci\"\nsha256 = \""+strings.Repeat("ab", 32)+"\"\nread = [\"*\"]\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := Load(nil, env(map[string]string{"HF_MICRO_ACCESS_FILE": good}))
+	if err != nil || cfg.Auth.Access == nil || len(cfg.Auth.Access.Load().Keys) != 1 || cfg.Auth.Access.Path() != good {
+		t.Fatalf("Load: %+v, %v", cfg.Auth, err)
+	}
+	broken := filepath.Join(dir, "broken.toml")
+	if err := os.WriteFile(broken, []byte("[[key]]\nname = \"ci\"\nsha256 = \"short\"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for path, want := range map[string]string{broken: "line 3", filepath.Join(dir, "missing.toml"): "cannot read the access file"} {
+		if _, err := Load(nil, env(map[string]string{"HF_MICRO_ACCESS_FILE": path})); err == nil ||
+			!strings.Contains(err.Error(), "HF_MICRO_ACCESS_FILE") || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v, want an error naming HF_MICRO_ACCESS_FILE and %q", path, err, want)
+		}
+	}
+}

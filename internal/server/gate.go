@@ -35,9 +35,9 @@ func (d *deps) hubFor(r *http.Request, action policy.Action, t hub.RepoType, id 
 	return d.hubForAll(r, hubroute.Target{Action: action, Type: t, Repo: id})
 }
 
-// hubForAll records what a request does for the audit trail, applies the policy to each of its actions when
-// the server's token would be used, and returns a client holding the right token: the caller's own, or the
-// server's.
+// hubForAll records what a request does for the audit trail and, when the server's token would be used,
+// holds each of its actions to the global policy (the ceiling over every principal) and to the caller's own
+// scopes; it returns a client holding the right token: the caller's own, or the server's.
 func (d *deps) hubForAll(r *http.Request, targets ...hubroute.Target) (*hub.Client, error) {
 	info := reqctx.From(r.Context())
 	for _, t := range targets {
@@ -58,10 +58,21 @@ func (d *deps) hubForAll(r *http.Request, targets ...hubroute.Target) (*hub.Clie
 	if !caller.UsesServerToken() {
 		return d.hub.WithToken(caller.Token), nil
 	}
+	whoami := isWhoami(r)
 	for _, t := range targets {
 		if err := d.opts.Policy.Check(t.Action, t.Repo.Namespace); err != nil {
 			return nil, &apiError{status: http.StatusForbidden, msg: err.Error(), cause: err}
 		}
+		if err := caller.Scopes.Allows(caller.String(), t.Action, t.Type, t.Repo, whoami); err != nil {
+			return nil, &apiError{status: http.StatusForbidden, msg: err.Error(), cause: err}
+		}
 	}
 	return d.hub, nil
+}
+
+// isWhoami reports whether r asks for the caller's own account (the simple API's or the Hub's route), which
+// every principal may.
+func isWhoami(r *http.Request) bool {
+	path := r.URL.EscapedPath()
+	return (r.Method == http.MethodGet || r.Method == http.MethodHead) && (path == "/api/account" || path == "/api/whoami-v2")
 }
