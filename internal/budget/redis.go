@@ -66,7 +66,10 @@ func NewRedis(opts RedisOptions) (*Redis, error) {
 	timeout := orDefault(opts.Timeout, DefaultRedisTimeout)
 	o.DialTimeout, o.ReadTimeout, o.WriteTimeout, o.PoolTimeout = timeout, timeout, timeout, timeout
 	o.ContextTimeoutEnabled = true
-	o.MaxRetries = -1 // a retry would double the wait; the request goes on with local counting instead
+	// No retries, of commands or of dials: a retry would multiply the wait, and the request goes on with local
+	// counting instead.
+	o.MaxRetries = -1
+	o.DialerRetries = 1
 	o.DisableIdentity = true
 	o.MaintNotificationsConfig = &maintnotifications.Config{Mode: maintnotifications.ModeDisabled}
 
