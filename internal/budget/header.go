@@ -34,10 +34,11 @@ func Policy(bucket hubroute.Bucket, limit Limit) string {
 // unknown parameters are allowed; the bucket, r and t are required.
 func ParseRateLimit(v string) (RateLimit, bool) {
 	parts := strings.Split(v, ";")
-	bucket, ok := strings.CutPrefix(strings.TrimSpace(parts[0]), `"`)
-	if bucket, ok = strings.CutSuffix(bucket, `"`); !ok || bucket == "" {
+	quoted := strings.TrimSpace(parts[0])
+	if len(quoted) < 3 || quoted[0] != '"' || quoted[len(quoted)-1] != '"' {
 		return RateLimit{}, false
 	}
+	bucket := quoted[1 : len(quoted)-1]
 	rl := RateLimit{Bucket: hubroute.Bucket(bucket)}
 	var haveR, haveT bool
 	for _, param := range parts[1:] {

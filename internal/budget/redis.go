@@ -61,7 +61,7 @@ func NewRedis(opts RedisOptions) (*Redis, error) {
 	o, err := redis.ParseURL(opts.URL)
 	if err != nil {
 		// The URL may hold a password: the error names none of it.
-		return nil, errors.New("the Redis URL is not valid: want redis://[:password@]host:port[/db] or rediss://...")
+		return nil, errors.New("the Redis URL is not valid: want redis://[:password@]host:port[/db], or rediss:// for TLS")
 	}
 	timeout := orDefault(opts.Timeout, DefaultRedisTimeout)
 	o.DialTimeout, o.ReadTimeout, o.WriteTimeout, o.PoolTimeout = timeout, timeout, timeout, timeout
