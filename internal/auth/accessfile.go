@@ -47,6 +47,16 @@ type Identity struct {
 	Scopes   policy.Scopes
 }
 
+// identity returns the [[identity]] named name.
+func (f *AccessFile) identity(name string) (Identity, bool) {
+	for _, id := range f.Identities {
+		if id.Name == name {
+			return id, true
+		}
+	}
+	return Identity{}, false
+}
+
 // Expired reports whether the key has expired at now.
 func (k AccessKey) Expired(now time.Time) bool { return !k.Expires.IsZero() && !now.Before(k.Expires) }
 

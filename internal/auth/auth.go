@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/netip"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/hf-micro/hf-micro/internal/hub"
@@ -27,6 +28,7 @@ const (
 	CallerToken Kind = "caller-token" // presented their own Hub token
 	Loopback    Kind = "loopback"     // no credential, from this machine, with no keys configured
 	Anonymous   Kind = "anonymous"    // no credential, let in by HF_MICRO_ALLOW_ANONYMOUS
+	Workload    Kind = "identity"     // a workload's OIDC ID token, or a key exchanged for one
 )
 
 // Caller is the authenticated caller of one request: a principal with its scopes, or a caller with its own
@@ -39,6 +41,7 @@ type Caller struct {
 	Scopes  policy.Scopes // what it may do with the server's token (within the global policy)
 	Expires time.Time     // when its key expires; zero for never
 	Token   hub.Token     // for CallerToken: the caller's own Hub token, forwarded as it is
+	Subject string        // for Workload: the ID token's "sub" (e.g. a GitHub repository and ref), for the audit trail
 
 	tokenDigest [sha256.Size]byte // of Token, to tell callers' tokens apart without keeping them around
 }
@@ -52,8 +55,11 @@ func (c Caller) UsesServerToken() bool { return c.Kind != CallerToken }
 
 // String names the caller in logs; it never contains a credential.
 func (c Caller) String() string {
-	if c.Kind == ClientKey {
+	switch c.Kind {
+	case ClientKey:
 		return "key:" + c.Name
+	case Workload:
+		return "identity:" + c.Name
 	}
 	return string(c.Kind)
 }
@@ -64,10 +70,23 @@ type Options struct {
 	Access         *Access // HF_MICRO_ACCESS_FILE: named keys with their own scopes; nil without one
 	CallerTokens   bool    // forward callers' own Hub tokens
 	AllowAnonymous bool    // let unauthenticated callers from anywhere use the server's token
+	// SigningKey signs and checks the keys POST /api/identity/exchange hands out; zero turns exchange off.
+	SigningKey SigningKey
+	// IssuerClient fetches OIDC issuers' discovery documents and keys; nil means the system CAs, 10 s timeout.
+	IssuerClient *http.Client
 }
 
 // Authenticator recognises callers.
-type Authenticator struct{ opts Options }
+type Authenticator struct {
+	opts     Options
+	verifier atomic.Pointer[fileVerifier] // for the access file in force
+}
+
+// fileVerifier is the OIDC verifier made from one version of the access file's identities.
+type fileVerifier struct {
+	file     *AccessFile
+	verifier *Verifier
+}
 
 func New(opts Options) *Authenticator { return &Authenticator{opts: opts} }
 
@@ -84,7 +103,7 @@ func (a *Authenticator) Authenticate(r *http.Request) (Caller, error) {
 		return Caller{}, err
 	}
 	if credential != "" {
-		return a.recognise(credential)
+		return a.recognise(r.Context(), credential)
 	}
 	switch {
 	case a.opts.Keys.Len() > 0 || a.opts.Access != nil:
@@ -99,7 +118,7 @@ func (a *Authenticator) Authenticate(r *http.Request) (Caller, error) {
 	}
 }
 
-func (a *Authenticator) recognise(credential string) (Caller, error) {
+func (a *Authenticator) recognise(ctx context.Context, credential string) (Caller, error) {
 	if id, ok := a.opts.Keys.Match(credential); ok {
 		return Caller{Kind: ClientKey, Name: id, Scopes: policy.FullScopes()}, nil
 	}
@@ -112,16 +131,89 @@ func (a *Authenticator) recognise(credential string) (Caller, error) {
 		}
 	}
 	switch {
+	case strings.HasPrefix(credential, ExchangeKeyPrefix):
+		return a.exchanged(credential)
 	case len(credential) >= len(KeyPrefix) && strings.EqualFold(credential[:len(KeyPrefix)], KeyPrefix):
 		// Never forwarded: a mistyped or revoked key (in any letter case) must not reach the Hub as a token.
 		return Caller{}, &Error{"unknown client key"}
 	case LooksLikeJWT(credential):
-		// Never forwarded either: an ID token is proof of a workload's identity to hf-micro, not a Hub token.
-		return Caller{}, &Error{"OIDC identities are not configured on this hf-micro: send a client key"}
+		// Never forwarded either, whatever its fate: an ID token proves a workload's identity to hf-micro.
+		return a.VerifyIdentity(ctx, credential)
 	case !a.opts.CallerTokens:
 		return Caller{}, &Error{"this hf-micro does not forward callers' own Hub tokens (HF_MICRO_CALLER_TOKENS=false): send a client key"}
 	}
 	return Caller{Kind: CallerToken, Token: hub.NewToken(credential), tokenDigest: sha256.Sum256([]byte(credential))}, nil
+}
+
+// VerifyIdentity recognises a workload by its OIDC ID token: the first [[identity]] of the access file whose
+// issuer, audience and claims it matches. An invalid token is an *Error (401); an issuer that cannot be
+// reached is an *IssuerUnavailableError (503).
+func (a *Authenticator) VerifyIdentity(ctx context.Context, idToken string) (Caller, error) {
+	file, verifier := a.identities()
+	if verifier == nil {
+		return Caller{}, &Error{"OIDC identities are not configured on this hf-micro (no [[identity]] in HF_MICRO_ACCESS_FILE): send a client key"}
+	}
+	match, err := verifier.Verify(ctx, idToken)
+	if err != nil {
+		return Caller{}, err
+	}
+	identity, ok := file.identity(match.Rule)
+	if !ok {
+		return Caller{}, &Error{"identity " + match.Rule + " is no longer in the access file"}
+	}
+	return Caller{Kind: Workload, Name: identity.Name, Scopes: identity.Scopes, Expires: match.Expiry, Subject: match.Subject}, nil
+}
+
+// identities returns the access file in force and a verifier for its identities (nil when it has none),
+// made again when the file has changed. Each new verifier discovers its issuers afresh, once.
+func (a *Authenticator) identities() (*AccessFile, *Verifier) {
+	if a.opts.Access == nil {
+		return nil, nil
+	}
+	file := a.opts.Access.Load()
+	if current := a.verifier.Load(); current != nil && current.file == file {
+		return file, current.verifier
+	}
+	fv := &fileVerifier{file: file}
+	if len(file.Identities) > 0 {
+		rules := make([]IdentityRule, len(file.Identities))
+		for i, id := range file.Identities {
+			rules[i] = IdentityRule{Name: id.Name, Issuer: id.Issuer, Audience: id.Audience, Claims: id.Claims}
+		}
+		fv.verifier = NewVerifier(rules, a.opts.IssuerClient)
+	}
+	a.verifier.Store(fv)
+	return file, fv.verifier
+}
+
+// exchanged recognises a key handed out by POST /api/identity/exchange: signed with the signing key, not
+// expired, and for an identity the access file in force still has (removing it revokes its keys).
+func (a *Authenticator) exchanged(key string) (Caller, error) {
+	if a.opts.SigningKey.IsZero() || a.opts.Access == nil {
+		return Caller{}, &Error{"exchanged keys are not accepted here (no HF_MICRO_SIGNING_KEY or access file)"}
+	}
+	name, sub, expires, err := VerifyExchangeKey(a.opts.SigningKey, key, time.Now())
+	if err != nil {
+		return Caller{}, err
+	}
+	identity, ok := a.opts.Access.Load().identity(name)
+	if !ok {
+		return Caller{}, &Error{"exchanged key refused: identity " + name + " is no longer in the access file"}
+	}
+	return Caller{Kind: Workload, Name: identity.Name, Scopes: identity.Scopes, Expires: expires, Subject: sub}, nil
+}
+
+// Exchange mints a short-lived key for a workload that proved its identity with an ID token.
+func (a *Authenticator) Exchange(caller Caller, now time.Time) (key string, expires time.Time, err error) {
+	if caller.Kind != Workload {
+		return "", time.Time{}, &Error{"only an OIDC ID token can be exchanged for a key"}
+	}
+	return MintExchangeKey(a.opts.SigningKey, caller.Name, caller.Subject, now, MaxExchangeTTL)
+}
+
+// CanExchange reports whether keys can be handed out: a signing key and an access file are configured.
+func (a *Authenticator) CanExchange() bool {
+	return !a.opts.SigningKey.IsZero() && a.opts.Access != nil
 }
 
 // LooksLikeJWT reports whether a credential is shaped like a JSON Web Token (such as an OIDC ID token): three

@@ -47,8 +47,6 @@ type Config struct {
 	IdleTimeout       time.Duration
 	MaxBodyBytes      int64 // largest accepted request body
 
-	SigningKey auth.SigningKey // signs exchanged identity keys; shared by the replicas; prints as REDACTED
-
 	keys []string // client keys as read, until they are hashed
 }
 
@@ -361,7 +359,7 @@ var settings = []setting{
 				return nil
 			}
 			key, err := auth.ParseSigningKey(v)
-			c.SigningKey = key
+			c.Auth.SigningKey = key
 			return err
 		}},
 	{env: "HF_MICRO_SIGNING_KEY_FILE", usage: "a file holding the signing key, instead of HF_MICRO_SIGNING_KEY",
@@ -369,7 +367,7 @@ var settings = []setting{
 			if v == "" {
 				return nil
 			}
-			if !c.SigningKey.IsZero() {
+			if !c.Auth.SigningKey.IsZero() {
 				return errors.New("set HF_MICRO_SIGNING_KEY or HF_MICRO_SIGNING_KEY_FILE, not both")
 			}
 			raw, err := os.ReadFile(v)
@@ -377,7 +375,7 @@ var settings = []setting{
 				return fmt.Errorf("cannot read the signing key file: %v", err)
 			}
 			key, err := auth.ParseSigningKey(string(raw))
-			c.SigningKey = key
+			c.Auth.SigningKey = key
 			return err
 		}},
 	{env: "HF_MICRO_READ_ONLY", usage: "use the server's token for reads only", fallback: "false",

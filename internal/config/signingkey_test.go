@@ -23,8 +23,8 @@ func TestSigningKey(t *testing.T) {
 		{"HF_MICRO_SIGNING_KEY_FILE": file},
 	} {
 		cfg, err := Load(nil, env(vars))
-		if err != nil || cfg.SigningKey.IsZero() {
-			t.Fatalf("%v: signing key set %v, err %v", vars, !cfg.SigningKey.IsZero(), err)
+		if err != nil || cfg.Auth.SigningKey.IsZero() {
+			t.Fatalf("%v: signing key set %v, err %v", vars, !cfg.Auth.SigningKey.IsZero(), err)
 		}
 		if out := fmt.Sprintf("%v %+v", cfg, cfg); strings.Contains(out, key) || !strings.Contains(out, "SigningKey:REDACTED") {
 			t.Errorf("%v: the config prints the signing key, or not as REDACTED", vars)
@@ -32,8 +32,8 @@ func TestSigningKey(t *testing.T) {
 	}
 
 	cfg, err := Load(nil, env(nil))
-	if err != nil || !cfg.SigningKey.IsZero() {
-		t.Errorf("no setting: signing key set %v, err %v; want none", !cfg.SigningKey.IsZero(), err)
+	if err != nil || !cfg.Auth.SigningKey.IsZero() {
+		t.Errorf("no setting: signing key set %v, err %v; want none", !cfg.Auth.SigningKey.IsZero(), err)
 	}
 }
 

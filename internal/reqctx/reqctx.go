@@ -19,7 +19,8 @@ type Info struct {
 	UpstreamDuration time.Duration
 
 	// For the audit trail: who asked, and what they asked to do to which repository.
-	Caller   string // e.g. "key:1a2b3c4d", "caller-token", "loopback"
+	Caller   string // e.g. "key:1a2b3c4d", "identity:release-ci", "caller-token", "loopback"
+	Subject  string // for an identity: its ID token's "sub"
 	Action   string // "create", "update", "delete"; "read" or "" for the rest
 	Repo     string // namespace/name
 	RepoType string

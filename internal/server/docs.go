@@ -34,6 +34,7 @@ type operation struct {
 	Method, Path, Summary string
 	query                 []string // "key=value", escaped, in the documented order
 	body                  string   // example JSON body
+	header                string   // a header the example needs (x-curl-header), e.g. an ID token
 }
 
 // openAPIDoc is the part of openapi.json that the index page reads.
@@ -44,6 +45,7 @@ type openAPIDoc struct {
 	} `json:"info"`
 	Paths map[string]map[string]struct {
 		Summary    string `json:"summary"`
+		CurlHeader string `json:"x-curl-header"`
 		Parameters []struct {
 			Name    string `json:"name"`
 			In      string `json:"in"`
@@ -76,7 +78,7 @@ func loadOpenAPI(version string) ([]byte, *apiDocs, error) {
 	docs := &apiDocs{Title: parsed.Info.Title, Summary: parsed.Info.Summary, Version: version}
 	for path, methods := range parsed.Paths {
 		for method, op := range methods {
-			o := operation{Method: strings.ToUpper(method), Path: path, Summary: op.Summary}
+			o := operation{Method: strings.ToUpper(method), Path: path, Summary: op.Summary, header: op.CurlHeader}
 			for _, param := range op.Parameters {
 				if param.In == "query" && param.Example != "" {
 					// A slash needs no escaping in a query, and ns/name reads better as it is.
@@ -110,7 +112,8 @@ func oneLine(example json.RawMessage) (string, error) {
 	return strings.NewReplacer(",\n", ", ", "\n", "").Replace(indented.String()), nil
 }
 
-// Examples are curl commands for every API route (those under /api/), in an order that works pasted in turn.
+// Examples are curl commands for every API route (those under /api/) that needs nothing but the demo, in an
+// order that works pasted in turn. (A route whose example needs a header, such as an ID token, is left out.)
 func Examples(base string) ([]string, error) {
 	_, docs, err := loadOpenAPI("")
 	if err != nil {
@@ -118,7 +121,7 @@ func Examples(base string) ([]string, error) {
 	}
 	var out []string
 	for _, o := range docs.Operations {
-		if strings.HasPrefix(o.Path, "/api/") {
+		if strings.HasPrefix(o.Path, "/api/") && o.header == "" {
 			out = append(out, o.curl(base))
 		}
 	}
@@ -141,6 +144,9 @@ func (o operation) curl(base string) string {
 		cmd += " -X " + o.Method
 	}
 	cmd += " '" + target + "'"
+	if o.header != "" {
+		cmd += ` -H "` + o.header + `"` // double quotes: the header names a shell variable
+	}
 	if o.body != "" {
 		cmd += " -H 'Content-Type: application/json' -d '" + o.body + "'"
 	}

@@ -85,8 +85,8 @@ func TestExamplesWork(t *testing.T) {
 	}
 	sent := 0
 	for _, op := range docs.Operations {
-		if !strings.HasPrefix(op.Path, "/api/") {
-			continue
+		if !strings.HasPrefix(op.Path, "/api/") || op.header != "" {
+			continue // the exchange needs an ID token: TestIdentityExchange runs it
 		}
 		r := h.json(t, op.Method, op.target(), op.body)
 		if r.status/100 != 2 {

@@ -1,7 +1,9 @@
 package server
 
 import (
+	"errors"
 	"net/http"
+	"time"
 
 	"github.com/hf-micro/hf-micro/internal/auth"
 	"github.com/hf-micro/hf-micro/internal/hub"
@@ -16,10 +18,10 @@ func (d *deps) withCaller(next handlerFunc) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		caller, err := d.auth.Authenticate(r)
 		if err != nil {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="hf-micro"`)
-			return &apiError{status: http.StatusUnauthorized, msg: err.Error(), cause: err}
+			return authError(w, err)
 		}
-		reqctx.From(r.Context()).Caller = caller.String()
+		info := reqctx.From(r.Context())
+		info.Caller, info.Subject = caller.String(), caller.Subject
 		// Answered here, with the request that knows its caller, so a 401 from the Hub names the right token.
 		r = r.WithContext(auth.With(r.Context(), caller))
 		if err := next(w, r); err != nil {
@@ -27,6 +29,18 @@ func (d *deps) withCaller(next handlerFunc) handlerFunc {
 		}
 		return nil
 	}
+}
+
+// authError answers a caller that could not be recognised: 401, or 503 when the issuer of its ID token
+// cannot be reached to check it (never a silent allow).
+func authError(w http.ResponseWriter, err error) error {
+	var unavailable *auth.IssuerUnavailableError
+	if errors.As(err, &unavailable) {
+		return &apiError{status: http.StatusServiceUnavailable, msg: err.Error(), cause: err,
+			retryAfter: max(unavailable.RetryAfter, time.Second)}
+	}
+	w.Header().Set("WWW-Authenticate", `Bearer realm="hf-micro"`)
+	return &apiError{status: http.StatusUnauthorized, msg: err.Error(), cause: err}
 }
 
 // hubFor is the only way a handler reaches the Hub, for one action on one repository (id is zero when the

@@ -116,6 +116,7 @@ func logAccess(logger *slog.Logger, r *http.Request, rec *statusRecorder, start 
 			slog.String("type", info.RepoType),
 			slog.Int("status", status),
 			slog.Int("upstream_status", info.UpstreamStatus),
+			slog.String("subject", info.Subject), // an identity's ID token "sub", "" for others
 		)
 	}
 }

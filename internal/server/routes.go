@@ -24,6 +24,8 @@ func routes(d *deps) []route {
 		{"POST /api/repo", d.withCaller(handleRepoCreate(d))},
 		{"PUT /api/repo", d.withCaller(handleRepoUpdate(d))},
 		{"DELETE /api/repo", d.withCaller(handleRepoDelete(d))},
+		// A workload's OIDC ID token for a short-lived key; the token is the authentication.
+		{"POST /api/identity/exchange", handleIdentityExchange(d)},
 		// hf-micro's own paths answer other methods themselves, never passing them to the Hub.
 		{"/{$}", methodNotAllowed("GET", "HEAD")},
 		{"/openapi.json", methodNotAllowed("GET", "HEAD")},
@@ -31,6 +33,7 @@ func routes(d *deps) []route {
 		{"/readyz", methodNotAllowed("GET", "HEAD")},
 		{"/api/account", methodNotAllowed("GET", "HEAD")},
 		{"/api/repo", methodNotAllowed("GET", "HEAD", "POST", "PUT", "DELETE")},
+		{"/api/identity/exchange", methodNotAllowed("POST")},
 		// The drop-in Hub endpoint: every other path the Hub's route table knows (internal/hubroute: the
 		// Hub's API, file downloads, LFS) goes to the Hub, judged by that table.
 		{"/", d.withCaller(handleDropIn(d))},
