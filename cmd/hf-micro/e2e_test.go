@@ -114,11 +114,20 @@ func startBinary(t *testing.T, args []string, env ...string) *process {
 // call sends a JSON request and decodes the JSON reply.
 func call(t *testing.T, method, url, body string) (int, map[string]any) {
 	t.Helper()
+	return callWith(t, method, url, "", body)
+}
+
+// callWith is call with a bearer credential ("" for none).
+func callWith(t *testing.T, method, url, bearer, body string) (int, map[string]any) {
+	t.Helper()
 	req, err := http.NewRequest(method, url, strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
 	req.Header.Set("Content-Type", "application/json")
+	if bearer != "" {
+		req.Header.Set("Authorization", "Bearer "+bearer)
+	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)

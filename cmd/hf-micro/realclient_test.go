@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/hf-micro/hf-micro/internal/auth"
+	"github.com/hf-micro/hf-micro/internal/testissuer"
 )
 
 // jsClientDir holds the Node project that runs @huggingface/hub against hf-micro (test/clients).
@@ -42,30 +43,11 @@ func TestRealClientHuggingFaceJS(t *testing.T) {
 	key := auth.GenerateKey()
 	p := startBinary(t, nil, "HF_TOKEN="+token, "HF_ENDPOINT="+hubServer.URL, "HF_MICRO_API_KEYS="+key)
 
-	ctx, cancel := context.WithTimeout(t.Context(), 120*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, node, "--test", "--test-reporter=spec")
-	cmd.Dir = jsClientDir
-	cmd.Env = []string{
-		"PATH=" + os.Getenv("PATH"),
-		"HOME=" + t.TempDir(),
-		"NO_COLOR=1",
-		"HF_MICRO_URL=" + p.base,
-		"HF_MICRO_KEY=" + key,
+	out := runJSTest(t, node, p, "hub.test.mjs",
+		"HF_MICRO_KEY="+key,
 		"HF_MICRO_USER=alice",
 		"HF_MICRO_LIST_OWNER=acme",
-		"HF_MICRO_LIST_COUNT=" + strconv.Itoa(listedModels),
-	}
-	cmd.WaitDelay = 5 * time.Second
-	started := time.Now()
-	out, err := cmd.CombinedOutput()
-	if ctx.Err() != nil {
-		t.Fatalf("node --test did not finish in time:\n%s\nhf-micro:\n%s", out, p.stderr)
-	}
-	if err != nil {
-		t.Fatalf("node --test: %v\n%s\nhf-micro:\n%s", err, out, p.stderr)
-	}
-	t.Logf("node --test passed in %v", time.Since(started).Round(time.Millisecond))
+		"HF_MICRO_LIST_COUNT="+strconv.Itoa(listedModels))
 
 	requests := fake.Requests()
 	if len(requests) == 0 {
@@ -103,6 +85,98 @@ func TestRealClientHuggingFaceJS(t *testing.T) {
 	}
 	if strings.Contains(string(out), token) {
 		t.Error("the server's token reached the JS client")
+	}
+}
+
+// runJSTest runs one test file of test/clients under node against the hf-micro p, with env, and returns its
+// output; a failing or unfinished run fails the test.
+func runJSTest(t *testing.T, node string, p *process, file string, env ...string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 120*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, node, "--test", "--test-reporter=spec", file)
+	cmd.Dir = jsClientDir
+	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(), "NO_COLOR=1", "HF_MICRO_URL=" + p.base}, env...)
+	cmd.WaitDelay = 5 * time.Second
+	out, err := cmd.CombinedOutput()
+	if ctx.Err() != nil {
+		t.Fatalf("node --test %s did not finish in time:\n%s\nhf-micro:\n%s", file, out, p.stderr)
+	}
+	if err != nil {
+		t.Fatalf("node --test %s: %v\n%s\nhf-micro:\n%s", file, err, out, p.stderr)
+	}
+	return string(out)
+}
+
+// TestRealClientScopedKeys runs @huggingface/hub with keys that carry their own powers: a scoped key of the
+// access file, and a key exchanged for a workload's OIDC ID token (from a test issuer over HTTPS, trusted
+// through SSL_CERT_FILE). Allowed operations succeed; a write outside the scope is the client's 403. The
+// exchanged key also works on a second hf-micro process with the same signing key, and not with another.
+func TestRealClientScopedKeys(t *testing.T) {
+	node := requireJSClient(t)
+	fake, token := newWorld()
+	hubServer := httptest.NewServer(fake)
+	defer hubServer.Close()
+	iss := testissuer.New(t)
+	dir := t.TempDir()
+	caFile, accessFile := filepath.Join(dir, "issuer.pem"), filepath.Join(dir, "access.toml")
+	scoped := auth.GenerateKey()
+	access := fmt.Sprintf(`[[key]]
+name   = "scoped"
+sha256 = %q
+read   = ["*"]
+write  = ["alice/scoped-*"]
+delete = ["alice/scoped-*"]
+
+[[identity]]
+name     = "ci"
+issuer   = %q
+audience = "hf-micro"
+claims   = { repository = "acme/models", ref = "refs/heads/*" }
+write    = ["alice/ci-*"]
+`, auth.KeyDigest(scoped), iss.URL)
+	for name, content := range map[string][]byte{caFile: iss.CertificatePEM(), accessFile: []byte(access)} {
+		if err := os.WriteFile(name, content, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	signingKey := auth.GenerateSigningKey()
+	env := []string{"HF_TOKEN=" + token, "HF_ENDPOINT=" + hubServer.URL, "HF_MICRO_ACCESS_FILE=" + accessFile, "SSL_CERT_FILE=" + caFile}
+	p := startBinary(t, nil, append(env, "HF_MICRO_SIGNING_KEY="+signingKey)...)
+
+	claims := iss.Claims("repo:acme/models:ref:refs/heads/main", "hf-micro", time.Now())
+	claims["repository"], claims["ref"] = "acme/models", "refs/heads/main"
+	idToken := iss.Sign(t, claims, testissuer.SignOptions{})
+	status, reply := callWith(t, "POST", p.base+"/api/identity/exchange", idToken, "")
+	exchanged, _ := reply["token"].(string)
+	if status != 200 || !strings.HasPrefix(exchanged, "hf_micro_x_") || reply["principal"] != "ci" {
+		t.Fatalf("exchange: %d %v", status, reply)
+	}
+
+	runJSTest(t, node, p, "scoped.test.mjs", "HF_MICRO_USER=alice", "HF_MICRO_SCOPED_KEY="+scoped, "HF_MICRO_EXCHANGED_KEY="+exchanged)
+	if _, ok := fake.Repo("model", "alice/ci-model"); !ok {
+		t.Error("the exchanged key's create did not reach the Hub")
+	}
+	for _, forbidden := range []string{"alice/elsewhere", "alice/not-ci"} {
+		if _, ok := fake.Repo("model", forbidden); ok {
+			t.Errorf("%s was created outside the scopes", forbidden)
+		}
+	}
+
+	twin := startBinary(t, nil, append(env, "HF_MICRO_SIGNING_KEY="+signingKey)...)
+	if status, reply := callWith(t, "GET", twin.base+"/api/account", exchanged, ""); status != 200 {
+		t.Errorf("a second process with the same signing key: %d %v", status, reply)
+	}
+	stranger := startBinary(t, nil, append(env, "HF_MICRO_SIGNING_KEY="+auth.GenerateSigningKey())...)
+	if status, reply := callWith(t, "GET", stranger.base+"/api/account", exchanged, ""); status != 401 {
+		t.Errorf("a process with another signing key: %d %v", status, reply)
+	}
+	for _, proc := range []*process{p, twin, stranger} {
+		for name, secret := range map[string]string{"scoped key": scoped, "exchanged key": exchanged, "ID token": idToken, "signing key": signingKey} {
+			if strings.Contains(proc.stderr.String(), secret) {
+				t.Errorf("hf-micro's log contains the %s", name)
+			}
+		}
 	}
 }
 

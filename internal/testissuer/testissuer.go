@@ -98,6 +98,11 @@ func (iss *Issuer) newRSAKey(t testing.TB) {
 // Client is an HTTP client that trusts the issuer's certificate (and nothing else).
 func (iss *Issuer) Client() *http.Client { return iss.srv.Client() }
 
+// CertificatePEM is the issuer's TLS certificate, for a process that trusts it through SSL_CERT_FILE.
+func (iss *Issuer) CertificatePEM() []byte {
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: iss.srv.Certificate().Raw})
+}
+
 // Requests is the number of requests the issuer has received, of any kind.
 func (iss *Issuer) Requests() int {
 	iss.mu.Lock()
