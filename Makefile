@@ -84,8 +84,9 @@ container-test: ## build the image with podman and test it as a user would (root
 # Checks of the CI, release and deployment configuration; the tools are pinned in tools/go.mod.
 .PHONY: check-workflows check-release check-deploy lint-ci
 
-check-workflows: ## actionlint on .github/ (it runs shellcheck on run: steps when shellcheck is installed)
+check-workflows: ## actionlint on .github/ and the example workflows in docs/examples (with shellcheck on run: steps)
 	$(TOOL) actionlint
+	$(TOOL) actionlint docs/examples/*.yml
 
 check-release: ## goreleaser check, and a snapshot build for this machine (dist/, removed after)
 	$(TOOL) goreleaser check

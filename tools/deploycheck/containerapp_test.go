@@ -38,6 +38,7 @@ type containerApp struct {
 		} `yaml:"configuration"`
 		Template struct {
 			TerminationGracePeriodSeconds *int        `yaml:"terminationGracePeriodSeconds"`
+			Volumes                       []volume    `yaml:"volumes"`
 			Containers                    []container `yaml:"containers"`
 			Scale                         *struct {
 				MinReplicas *int `yaml:"minReplicas"`
@@ -55,10 +56,24 @@ type secret struct {
 }
 
 type container struct {
-	Name   string   `yaml:"name"`
-	Image  string   `yaml:"image"`
-	Env    []envVar `yaml:"env"`
-	Probes []probe  `yaml:"probes"`
+	Name         string   `yaml:"name"`
+	Image        string   `yaml:"image"`
+	Env          []envVar `yaml:"env"`
+	Probes       []probe  `yaml:"probes"`
+	VolumeMounts []struct {
+		VolumeName string `yaml:"volumeName"`
+		MountPath  string `yaml:"mountPath"`
+	} `yaml:"volumeMounts"`
+}
+
+// volume is a template volume; a Secret volume makes files of secrets.
+type volume struct {
+	Name        string `yaml:"name"`
+	StorageType string `yaml:"storageType"`
+	Secrets     []struct {
+		SecretRef string `yaml:"secretRef"`
+		Path      string `yaml:"path"`
+	} `yaml:"secrets"`
 }
 
 type envVar struct {
@@ -299,6 +314,11 @@ func TestSecretsAreReferencesOnly(t *testing.T) {
 			used[r.PasswordSecretRef] = true
 		}
 	}
+	for _, v := range app.Properties.Template.Volumes {
+		for _, s := range v.Secrets {
+			used[s.SecretRef] = true
+		}
+	}
 	seen := map[string]bool{}
 	for _, sec := range app.Properties.Configuration.Secrets {
 		if seen[sec.Name] {
@@ -317,7 +337,7 @@ func TestSecretsAreReferencesOnly(t *testing.T) {
 			t.Errorf("secret %s has no identity to read Key Vault with", sec.Name)
 		}
 		if !used[sec.Name] {
-			t.Errorf("secret %s is not used by any env or registry", sec.Name)
+			t.Errorf("secret %s is not used by any env, registry or volume", sec.Name)
 		}
 	}
 }
@@ -366,4 +386,36 @@ func TestGracePeriodOutlastsShutdown(t *testing.T) {
 	if sc := app.Properties.Template.Scale; sc != nil && sc.MinReplicas != nil && sc.MaxReplicas != nil && *sc.MinReplicas > *sc.MaxReplicas {
 		t.Errorf("scale: minReplicas %d > maxReplicas %d", *sc.MinReplicas, *sc.MaxReplicas)
 	}
+}
+
+// TestAccessFileIsMounted: HF_MICRO_ACCESS_FILE names a file that a Secret volume mounted in the container makes
+// (hf-micro refuses to start when the file is missing).
+func TestAccessFileIsMounted(t *testing.T) {
+	app, c := loadContainerApp(t)
+	var path string
+	for _, e := range c.Env {
+		if e.Name == "HF_MICRO_ACCESS_FILE" {
+			path = e.Value.Value
+		}
+	}
+	if path == "" {
+		t.Fatal("no HF_MICRO_ACCESS_FILE in the definition: docs/access.md says it mounts the access file")
+	}
+	secrets := map[string]bool{}
+	for _, sec := range app.Properties.Configuration.Secrets {
+		secrets[sec.Name] = true
+	}
+	for _, m := range c.VolumeMounts {
+		for _, v := range app.Properties.Template.Volumes {
+			if v.Name != m.VolumeName || v.StorageType != "Secret" {
+				continue
+			}
+			for _, s := range v.Secrets {
+				if filepath.Join(m.MountPath, s.Path) == path && secrets[s.SecretRef] {
+					return
+				}
+			}
+		}
+	}
+	t.Errorf("HF_MICRO_ACCESS_FILE=%s is not a file of a Secret volume mounted in the container", path)
 }
