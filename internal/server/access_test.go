@@ -10,10 +10,12 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/hf-micro/hf-micro/internal/auth"
 	"github.com/hf-micro/hf-micro/internal/fakehub"
 	"github.com/hf-micro/hf-micro/internal/policy"
+	"github.com/hf-micro/hf-micro/internal/testissuer"
 )
 
 // accessKey is a [[key]] block of an access file for key.
@@ -49,7 +51,7 @@ func (s *hubStatusRecorder) lastStatus() int {
 	return s.last
 }
 
-// TestAccessMatrix holds every principal of an access file to its scopes, through NewServer against the fake
+// TestAccessMatrix holds every principal of an access file (four keys and a workload identity) to its scopes, through NewServer against the fake
 // Hub: principals × actions × repositories (inside and outside the patterns, each type). Each cell asserts the
 // status and exactly what reached the Hub: nothing for a refusal, the one judged request otherwise, answered
 // with the Hub's own status.
@@ -59,6 +61,20 @@ func TestAccessMatrix(t *testing.T) {
 		accessKey("read-only", keys["read-only"], `read = ["*"]`) +
 		accessKey("pattern", keys["pattern"], `write = ["acme/ci-*", "dataset:acme/eval-*"]`) +
 		accessKey("expired", keys["expired"], "expires = 2020-01-01T00:00:00Z\nread = [\"*\"]\nwrite = [\"*\"]\ndelete = [\"*\"]")
+	// A CI workload, by its OIDC ID token: it may write and delete acme/ci-*, and read nothing else.
+	iss := testissuer.New(t)
+	file += fmt.Sprintf(`
+[[identity]]
+name     = "ci"
+issuer   = %q
+audience = "hf-micro"
+claims   = { repository = "acme/models" }
+write    = ["acme/ci-*"]
+delete   = ["acme/ci-*"]
+`, iss.URL)
+	claims := iss.Claims("repo:acme/models:ref:refs/heads/main", "hf-micro", time.Now())
+	claims["repository"] = "acme/models"
+	keys["identity"] = iss.Sign(t, claims, testissuer.SignOptions{})
 	access, err := auth.ParseAccessFile([]byte(file))
 	if err != nil {
 		t.Fatal(err)
@@ -112,6 +128,8 @@ func TestAccessMatrix(t *testing.T) {
 			return true
 		case principal == "full":
 			return true
+		case principal == "identity":
+			return r != nil && strings.HasPrefix(r.id, "acme/ci-")
 		case action == "listing" || action == "read":
 			return principal == "read-only" || principal == "pattern" && r != nil && r.inside
 		case action == "delete":
@@ -133,8 +151,8 @@ func TestAccessMatrix(t *testing.T) {
 	t.Cleanup(hubServer.Close)
 	serverToken := fake.IssueToken("alice", fakehub.RoleWrite)
 	h := startServer(t, fake, hubServer.URL, serverToken, setup{
-		opts:    Options{Auth: auth.Options{Access: auth.NewAccess("access.toml", access), CallerTokens: true}},
-		secrets: []string{keys["full"], keys["read-only"], keys["pattern"], keys["expired"]},
+		opts:    Options{Auth: auth.Options{Access: auth.NewAccess("access.toml", access), CallerTokens: true, IssuerClient: iss.Client()}},
+		secrets: []string{keys["full"], keys["read-only"], keys["pattern"], keys["expired"], keys["identity"]},
 	})
 
 	cells, reached, statuses := 0, 0, map[int]int{}
@@ -154,8 +172,12 @@ func TestAccessMatrix(t *testing.T) {
 				t.Errorf("%s: %d %s; the Hub got %d requests", name, reply.status, reply.body, len(got))
 			}
 		case !allowed(principal, action, r):
-			if reply.status != 403 || !strings.Contains(fmt.Sprint(reply.json["error"]), "key:"+principal) || len(got) != 0 {
-				t.Errorf("%s: %d %s; the Hub got %d requests, want a 403 naming key:%s and none", name, reply.status, reply.body, len(got), principal)
+			label := "key:" + principal
+			if principal == "identity" {
+				label = "identity:ci"
+			}
+			if reply.status != 403 || !strings.Contains(fmt.Sprint(reply.json["error"]), label) || len(got) != 0 {
+				t.Errorf("%s: %d %s; the Hub got %d requests, want a 403 naming %s and none", name, reply.status, reply.body, len(got), label)
 			}
 		default:
 			reached++
@@ -168,7 +190,7 @@ func TestAccessMatrix(t *testing.T) {
 			}
 		}
 	}
-	for _, principal := range []string{"full", "read-only", "pattern", "expired"} {
+	for _, principal := range []string{"full", "read-only", "pattern", "expired", "identity"} {
 		for action, req := range plainActions {
 			check(principal, action, nil, req)
 		}
