@@ -8,6 +8,7 @@ package hubroute
 import (
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/hf-micro/hf-micro/internal/hub"
@@ -79,12 +80,14 @@ type Match struct {
 // a method the Hub's clients do not use, a path spelled in a way a hop could read differently, or a query that
 // overrides the method.
 func Find(method, escapedPath, rawQuery string) (*Match, error) {
-	if !allowedMethod(method) {
+	if !slices.Contains(Methods, method) {
 		return nil, &Error{Status: http.StatusMethodNotAllowed,
 			Msg: "hf-micro forwards only " + strings.Join(Methods, ", ") + " to the Hub, not " + method}
 	}
-	if q, _ := url.ParseQuery(rawQuery); strings.Contains(rawQuery, "_method") && q.Has("_method") {
-		return nil, badRequest("hf-micro does not take a method from the query (_method): send the method itself")
+	if strings.Contains(rawQuery, "_method") {
+		if q, _ := url.ParseQuery(rawQuery); q.Has("_method") {
+			return nil, badRequest("hf-micro does not take a method from the query (_method): send the method itself")
+		}
 	}
 	raw, decoded, err := segments(escapedPath)
 	if err != nil {
@@ -123,15 +126,6 @@ func Find(method, escapedPath, rawQuery string) (*Match, error) {
 		}
 	}
 	return nil, nil
-}
-
-func allowedMethod(method string) bool {
-	for _, m := range Methods {
-		if m == method {
-			return true
-		}
-	}
-	return false
 }
 
 func (r *row) allows(method string) bool {
