@@ -83,10 +83,12 @@ func TestAccountCacheIsPerCredential(t *testing.T) {
 }
 
 func TestAccountCacheExpiresAndSkipsErrors(t *testing.T) {
-	h := cachedHarness(t, 50*time.Millisecond)
+	// A TTL that two requests in a row fit in, even on a busy machine; the wait after them outlasts it for sure.
+	const ttl = time.Second
+	h := cachedHarness(t, ttl)
 	h.json(t, "GET", "/api/account", "")
 	h.json(t, "GET", "/api/account", "")
-	time.Sleep(80 * time.Millisecond)
+	time.Sleep(ttl + 100*time.Millisecond)
 	h.json(t, "GET", "/api/account", "")
 	if n := whoamiCalls(h); n != 2 {
 		t.Errorf("%d Hub calls, want 2 (one before, one after the TTL)", n)
