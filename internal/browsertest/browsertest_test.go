@@ -150,7 +150,8 @@ func TestLoadContextCancel(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), context.DeadlineExceeded.Error()) {
 		t.Fatalf("err = %v, want deadline exceeded", err)
 	}
-	if d := time.Since(start); d > 10*time.Second {
+	// Soon after the deadline, in fact; the bound is wide for a busy machine, and catches a Load that ignores ctx.
+	if d := time.Since(start); d > time.Minute {
 		t.Errorf("Load returned after %v, want soon after the 3s deadline", d)
 	}
 }
