@@ -283,7 +283,7 @@ func TestGracefulShutdown(t *testing.T) {
 	})
 	hubServer := httptest.NewServer(slow)
 	defer hubServer.Close()
-	p := startBinary(t, nil, "HF_TOKEN="+token, "HF_ENDPOINT="+hubServer.URL, "HF_MICRO_SHUTDOWN_TIMEOUT=10s")
+	p := startBinary(t, nil, "HF_TOKEN="+token, "HF_ENDPOINT="+hubServer.URL, "HF_MICRO_SHUTDOWN_TIMEOUT=1m")
 
 	type result struct {
 		status int
