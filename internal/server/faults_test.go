@@ -27,8 +27,13 @@ import (
 // Each case runs against a fresh upstream and a fresh hf-micro, and checks the status, the JSON error body,
 // the log line with the cause, and that the goroutines are back to where they were once everything is closed.
 
-// faultTimeout is hf-micro's Hub timeout in these tests (HF_MICRO_HUB_TIMEOUT).
-const faultTimeout = time.Second
+// hf-micro's Hub timeout (HF_MICRO_HUB_TIMEOUT) in these tests: short where the timeout is what is tested (a
+// stalling Hub), and otherwise far beyond anything a busy machine takes, so that a slow TLS handshake or a
+// slow read is never mistaken for a stalled Hub.
+const (
+	faultTimeout = time.Second
+	wideTimeout  = 2 * time.Minute
+)
 
 // faultUpstream is a Hub that misbehaves as told. stop ends every handler still waiting.
 type faultUpstream struct {
@@ -76,7 +81,7 @@ type faultCase struct {
 	tls       bool
 	endpoint  string            // instead of the upstream's URL
 	transport http.RoundTripper // instead of hub.NewTransport
-	timeout   time.Duration     // instead of faultTimeout
+	timeout   time.Duration     // instead of wideTimeout
 	simple    faultWant
 	dropIn    faultWant
 }
@@ -143,13 +148,13 @@ func faultCases() []faultCase {
 		{name: "reset-mid-body", handler: partialBody(func(u *faultUpstream, w http.ResponseWriter, r *http.Request) { resetConn(w, "") }),
 			simple: faultWant{status: 502, message: "the Hub reset the connection", logged: "connection reset by peer"},
 			dropIn: faultWant{status: 200, cutOff: true, logged: "Hub answer cut off"}},
-		{name: "stall-before-headers", handler: func(u *faultUpstream) http.HandlerFunc {
+		{name: "stall-before-headers", timeout: faultTimeout, handler: func(u *faultUpstream) http.HandlerFunc {
 			return func(w http.ResponseWriter, r *http.Request) { stallUntilStopped(u, w, r) }
 		},
 			// Client.Timeout or the transport's ResponseHeaderTimeout, whichever fires first: both say "awaiting".
 			simple: faultWant{status: 504, message: "the Hub did not answer in time", logged: "awaiting"},
 			dropIn: faultWant{status: 504, message: "the Hub did not answer in time", logged: "timeout awaiting response headers"}},
-		{name: "stall-mid-body", handler: partialBody(stallUntilStopped),
+		{name: "stall-mid-body", timeout: faultTimeout, handler: partialBody(stallUntilStopped),
 			simple: faultWant{status: 504, message: "the Hub did not answer in time", logged: "Client.Timeout"},
 			dropIn: faultWant{status: 200, cutOff: true, logged: "the Hub sent nothing more of its answer within the timeout"}},
 		{name: "500", handler: func(*faultUpstream) http.HandlerFunc {
@@ -183,9 +188,8 @@ func faultCases() []faultCase {
 		{name: "invalid-json", handler: jsonAnswer(200, `{"name": "alice"`),
 			simple: faultWant{status: 502, message: "the Hub sent an answer hf-micro cannot read", logged: "not a JSON object"},
 			dropIn: faultWant{status: 200, body: `{"name": "alice"`, logged: `"upstream_status":200`}},
-		// Reading 32 MiB under the race detector on a busy machine can take many seconds: a timeout far beyond
-		// that, as nothing here stalls. What is checked is the bytes the Hub could write, not the time taken.
-		{name: "enormous-body", timeout: 2 * time.Minute, handler: func(u *faultUpstream) http.HandlerFunc {
+		// What is checked is the bytes the Hub could write, not the time taken to read them.
+		{name: "enormous-body", handler: func(u *faultUpstream) http.HandlerFunc {
 			return func(w http.ResponseWriter, r *http.Request) {
 				w.Header().Set("Content-Type", "application/json")
 				io.WriteString(w, `{"padding":"`)
@@ -224,7 +228,7 @@ func closedPort() string {
 // failingDNS is the Hub's transport, except that resolving fails as it does for a name under .invalid: the
 // failure is injected in the dialer, so no DNS query leaves the machine.
 func failingDNS() http.RoundTripper {
-	t := hub.NewTransport(faultTimeout)
+	t := hub.NewTransport(wideTimeout)
 	t.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
 		host, _, _ := net.SplitHostPort(addr)
 		return nil, &net.OpError{Op: "dial", Net: network, Err: &net.DNSError{Err: "no such host", Name: host, IsNotFound: true}}
@@ -335,7 +339,7 @@ func TestHubFaultMatrix(t *testing.T) {
 					endpoint = hubServer.URL
 					u.close = hubServer.Close
 				}
-				timeout := faultTimeout
+				timeout := wideTimeout
 				if fc.timeout > 0 {
 					timeout = fc.timeout
 				}
@@ -610,7 +614,7 @@ func TestUnknownCAOverHTTP2(t *testing.T) {
 	upstream.TLS = &tls.Config{NextProtos: []string{"h2"}}
 	upstream.StartTLS()
 	defer upstream.Close()
-	f := startFaultServer(t, upstream.URL, nil, faultTimeout, Options{})
+	f := startFaultServer(t, upstream.URL, nil, wideTimeout, Options{})
 	defer f.stop()
 	checkError(t, f.json(t, "GET", "/api/models/a/b", ""), 502, "unknown authority")
 }
