@@ -585,7 +585,7 @@ func TestDropInSlowReaderIsNotCut(t *testing.T) {
 	defer upstream.Close()
 	// The pause below is twice the timeout; the timeout itself is wide enough that a busy machine's Hub, which
 	// must write again as soon as the caller reads, is not cut while it is being read.
-	f := startFaultServer(t, upstream.URL, nil, time.Second, Options{})
+	f := startFaultServer(t, upstream.URL, nil, 2*time.Second, Options{})
 	defer f.stop()
 	resp, err := http.Get(f.url + "/alice/m/resolve/main/big.bin")
 	if err != nil {
@@ -596,7 +596,7 @@ func TestDropInSlowReaderIsNotCut(t *testing.T) {
 	if _, err := io.ReadFull(resp.Body, first); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(2 * time.Second) // the socket buffers fill; hf-micro waits on us, not on the Hub
+	time.Sleep(4 * time.Second) // the socket buffers fill; hf-micro waits on us, not on the Hub
 	n, err := io.Copy(io.Discard, resp.Body)
 	if err != nil || n+1024 != size {
 		t.Errorf("read %d more bytes, %v; want all %d", n, err, size)
