@@ -120,7 +120,7 @@ func TestAccountWaiterLeavesSharedCallGoesOn(t *testing.T) {
 		io.WriteString(w, `{"type":"user","name":"alice"}`)
 	}))
 	defer upstream.Close()
-	h := startServer(t, nil, upstream.URL, "hf_x", setup{opts: Options{AccountCacheTTL: time.Second}})
+	h := startServer(t, nil, upstream.URL, "hf_x", setup{opts: Options{AccountCacheTTL: time.Minute}}) // no expiry between the two callers, however slow
 
 	impatient, _ := http.NewRequest("GET", h.url+"/api/account", nil)
 	client := &http.Client{Timeout: 100 * time.Millisecond}
