@@ -34,7 +34,7 @@ func cachedHarness(t *testing.T, ttl time.Duration) *harness {
 }
 
 func TestAccountBurstSharesOneHubCall(t *testing.T) {
-	h := cachedHarness(t, 5*time.Second)
+	h := cachedHarness(t, time.Minute)
 	client := &http.Client{Transport: &http.Transport{MaxConnsPerHost: 64}}
 	defer client.CloseIdleConnections()
 	const burst = 1000
@@ -64,7 +64,7 @@ func TestAccountBurstSharesOneHubCall(t *testing.T) {
 }
 
 func TestAccountCacheIsPerCredential(t *testing.T) {
-	h := cachedHarness(t, 5*time.Second)
+	h := cachedHarness(t, time.Minute)
 	bob := h.fake.IssueToken("bob", fakehub.RoleRead)
 	for range 3 {
 		if r := h.json(t, "GET", "/api/account", ""); r.json["name"] != "alice" {

@@ -540,7 +540,7 @@ func TestCachedAccountCallOutlivesItsCaller(t *testing.T) {
 	}))
 	// A Hub timeout well beyond the pause below, which a busy machine may stretch.
 	const timeout = 3 * time.Second
-	f := startFaultServer(t, upstream.URL, nil, timeout, Options{AccountCacheTTL: 5 * time.Second})
+	f := startFaultServer(t, upstream.URL, nil, timeout, Options{AccountCacheTTL: time.Minute})
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() {
 		req, _ := http.NewRequestWithContext(ctx, "GET", f.url+"/api/account", nil)
