@@ -1,7 +1,7 @@
 // Command testsummary runs `go test -json` with the arguments it is given and shows go test's usual output,
 // then a summary: each skipped test with its reason, each failure, and a last line "N passed, N failed,
-// N skipped". $GO names the go command (default: go on PATH). It exits 1 when a test or a build failed, when go test itself failed, and, with CI=true, when
-// a test was skipped: the one place where that rule lives (`make test` runs it).
+// N skipped". It exits 1 when a test or a build failed, when go test itself failed, and, with CI=true, when a
+// test was skipped: the one place where that rule lives (`make test` runs it). $GO names the go command.
 package main
 
 import (
