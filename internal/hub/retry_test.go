@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 )
 
@@ -80,23 +81,33 @@ func TestRetriesStop(t *testing.T) {
 	}
 }
 
+// TestRetryStaysInsideTheDeadline runs in a synctest bubble with a Hub in memory that answers 503 at once:
+// the only time that passes on the fake clock is the backoff's, so the test sees exactly whether a retry waited
+// past the caller's 20 ms, whatever the machine's speed. The backoff is random (a 0-100 ms wait first): many
+// calls make sure some draw a wait longer than the deadline.
 func TestRetryStaysInsideTheDeadline(t *testing.T) {
-	handler, n := flaky(503, 503, 503)
-	_, c := newTestHub(t, handler)
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
-	defer cancel()
-	start := time.Now()
-	_, err := c.WhoAmI(ctx)
-	var he *Error
-	if !errors.As(err, &he) || he.Status != 503 {
-		t.Errorf("err = %v, want the Hub's 503", err)
-	}
-	if elapsed := time.Since(start); elapsed > 500*time.Millisecond {
-		t.Errorf("took %v with a 20ms deadline", elapsed)
-	}
-	if n.Load() > 2 {
-		t.Errorf("%d attempts in 20ms", n.Load())
-	}
+	synctest.Test(t, func(t *testing.T) {
+		const deadline = 20 * time.Millisecond
+		for range 50 {
+			var n atomic.Int32
+			c := newMemoryClient(t, func(r *http.Request) (*http.Response, error) {
+				n.Add(1)
+				return &http.Response{StatusCode: 503, Header: http.Header{}, Body: http.NoBody, Request: r}, nil
+			})
+			ctx, cancel := context.WithTimeout(t.Context(), deadline)
+			start := time.Now()
+			_, err := c.WhoAmI(ctx)
+			elapsed := time.Since(start)
+			cancel()
+			var he *Error
+			if !errors.As(err, &he) || he.Status != 503 {
+				t.Fatalf("err = %v, want the Hub's 503", err)
+			}
+			if elapsed >= deadline {
+				t.Fatalf("the call took %v after %d attempts: a backoff waited past the %v deadline", elapsed, n.Load(), deadline)
+			}
+		}
+	})
 }
 
 func TestRetryBudget(t *testing.T) {

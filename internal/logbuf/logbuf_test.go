@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 )
 
@@ -30,32 +31,28 @@ func (r *recorder) state() (string, int) {
 	return r.buf.String(), r.writes
 }
 
+// TestLinesArriveTogetherAfterTheDelay runs on synctest's fake clock: the lines are held for exactly the delay
+// however slow the machine, and the test sees the instant before and the instant of the write.
 func TestLinesArriveTogetherAfterTheDelay(t *testing.T) {
+	synctest.Test(t, linesArriveTogetherAfterTheDelay)
+}
+
+func linesArriveTogetherAfterTheDelay(t *testing.T) {
+	const delay = 50 * time.Millisecond
 	out := &recorder{}
-	w := New(out, 50*time.Millisecond)
-	start := time.Now()
+	w := New(out, delay)
 	for i := range 100 {
 		fmt.Fprintf(w, "line %d\n", i)
 	}
+	time.Sleep(delay - time.Nanosecond)
+	synctest.Wait()
 	if got, _ := out.state(); got != "" {
 		t.Fatalf("written before the delay: %q", got)
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		got, writes := out.state()
-		if got != "" {
-			if elapsed := time.Since(start); elapsed < 50*time.Millisecond {
-				t.Errorf("written after %v, before the delay", elapsed)
-			}
-			if writes != 1 || strings.Count(got, "\n") != 100 || !strings.HasPrefix(got, "line 0\n") || !strings.HasSuffix(got, "line 99\n") {
-				t.Fatalf("want the 100 lines in one write, got %d writes: %q", writes, got)
-			}
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("nothing written 5s after the lines")
-		}
-		time.Sleep(5 * time.Millisecond)
+	time.Sleep(time.Nanosecond)
+	synctest.Wait()
+	if got, writes := out.state(); writes != 1 || strings.Count(got, "\n") != 100 || !strings.HasPrefix(got, "line 0\n") || !strings.HasSuffix(got, "line 99\n") {
+		t.Fatalf("want the 100 lines in one write once the delay is over, got %d writes: %q", writes, got)
 	}
 	fmt.Fprintln(w, "later")
 	if err := w.Flush(); err != nil {

@@ -34,7 +34,7 @@ func cachedHarness(t *testing.T, ttl time.Duration) *harness {
 }
 
 func TestAccountBurstSharesOneHubCall(t *testing.T) {
-	h := cachedHarness(t, 5*time.Second)
+	h := cachedHarness(t, time.Minute)
 	client := &http.Client{Transport: &http.Transport{MaxConnsPerHost: 64}}
 	defer client.CloseIdleConnections()
 	const burst = 1000
@@ -64,7 +64,7 @@ func TestAccountBurstSharesOneHubCall(t *testing.T) {
 }
 
 func TestAccountCacheIsPerCredential(t *testing.T) {
-	h := cachedHarness(t, 5*time.Second)
+	h := cachedHarness(t, time.Minute)
 	bob := h.fake.IssueToken("bob", fakehub.RoleRead)
 	for range 3 {
 		if r := h.json(t, "GET", "/api/account", ""); r.json["name"] != "alice" {
@@ -83,10 +83,12 @@ func TestAccountCacheIsPerCredential(t *testing.T) {
 }
 
 func TestAccountCacheExpiresAndSkipsErrors(t *testing.T) {
-	h := cachedHarness(t, 50*time.Millisecond)
+	// A TTL that two requests in a row fit in, even on a busy machine; the wait after them outlasts it for sure.
+	const ttl = time.Second
+	h := cachedHarness(t, ttl)
 	h.json(t, "GET", "/api/account", "")
 	h.json(t, "GET", "/api/account", "")
-	time.Sleep(80 * time.Millisecond)
+	time.Sleep(ttl + 100*time.Millisecond)
 	h.json(t, "GET", "/api/account", "")
 	if n := whoamiCalls(h); n != 2 {
 		t.Errorf("%d Hub calls, want 2 (one before, one after the TTL)", n)
@@ -118,7 +120,7 @@ func TestAccountWaiterLeavesSharedCallGoesOn(t *testing.T) {
 		io.WriteString(w, `{"type":"user","name":"alice"}`)
 	}))
 	defer upstream.Close()
-	h := startServer(t, nil, upstream.URL, "hf_x", setup{opts: Options{AccountCacheTTL: time.Second}})
+	h := startServer(t, nil, upstream.URL, "hf_x", setup{opts: Options{AccountCacheTTL: time.Minute}}) // no expiry between the two callers, however slow
 
 	impatient, _ := http.NewRequest("GET", h.url+"/api/account", nil)
 	client := &http.Client{Timeout: 100 * time.Millisecond}

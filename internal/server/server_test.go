@@ -85,12 +85,15 @@ type setup struct {
 	opts    Options
 	peer    string   // pretend every caller connects from this address ("" keeps the real, loopback, one)
 	secrets []string // client keys and callers' tokens, which must never appear in a log line or a reply
+	// hubTimeout is hf-micro's Hub timeout when a test is about it; otherwise the default, 30 s, as a busy
+	// machine is slow, not broken.
+	hubTimeout time.Duration
 }
 
 // startServer runs hf-micro against a Hub at endpoint.
 func startServer(t *testing.T, fake *fakehub.Hub, endpoint, token string, s setup) *harness {
 	t.Helper()
-	client, err := hub.New(hub.Options{Endpoint: endpoint, Token: hub.NewToken(token), UserAgent: "hf-micro/test", Timeout: 2 * time.Second})
+	client, err := hub.New(hub.Options{Endpoint: endpoint, Token: hub.NewToken(token), UserAgent: "hf-micro/test", Timeout: s.hubTimeout})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -136,7 +139,7 @@ func startServer(t *testing.T, fake *fakehub.Hub, endpoint, token string, s setu
 func (h *harness) logLines(t *testing.T, want int, substrings ...string) []string {
 	t.Helper()
 	var found []string
-	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(5 * time.Millisecond) {
 		found = found[:0]
 	lines:
 		for _, line := range strings.Split(h.logs.String(), "\n") {
