@@ -138,9 +138,9 @@ type rawScopes struct {
 }
 
 type rawKey struct {
-	Name    string    `toml:"name"`
-	SHA256  string    `toml:"sha256"`
-	Expires time.Time `toml:"expires"`
+	Name    string            `toml:"name"`
+	SHA256  string            `toml:"sha256"`
+	Expires time.Time         `toml:"expires"`
 	Limits  map[string]string `toml:"limits"`
 	rawScopes
 }
