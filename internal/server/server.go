@@ -45,8 +45,8 @@ type deps struct {
 	// serverShieldKey is the server token's key in the shield: its digest, the same in every replica.
 	serverShieldKey string
 	opts            Options
-	docs     *apiDocs
-	openAPI  []byte
+	docs            *apiDocs
+	openAPI         []byte
 }
 
 // NewServer builds the whole HTTP handler: middleware around the routes.
