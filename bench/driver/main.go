@@ -58,13 +58,13 @@ type driver struct {
 	// The budget scenario (budgets.go).
 	redis, hfMicroKey, hfMicroBudget, hfMicroRedis *proc
 	budgetKey                                      string
-	hfMicroCache       *proc
-	hfMicroNoCache     *proc
-	nginx              *proc
-	baseline           *proc
-	procs              []*proc
-	results            results
-	quietLeft          time.Duration // what is left of opts.quietBudget
+	hfMicroCache                                   *proc
+	hfMicroNoCache                                 *proc
+	nginx                                          *proc
+	baseline                                       *proc
+	procs                                          []*proc
+	results                                        results
+	quietLeft                                      time.Duration // what is left of opts.quietBudget
 }
 
 func main() {
