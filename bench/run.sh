@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
-# make bench: hf-micro against a direct call, nginx and a plain httputil.ReverseProxy, all on 127.0.0.1.
-# Installs what it needs (wrk, nginx-light) with apt-get when missing, builds hf-micro (make build) and the
-# bench programs, runs bench/driver under a time limit and writes docs/benchmarks.md. Arguments are passed to
-# the driver (e.g. -duration 10s -rounds 5; `go run ./bench/driver -h` lists them). Takes about 6 minutes.
+# make bench: hf-micro against a direct call, nginx and a plain httputil.ReverseProxy, and hf-micro with budgets
+# (in memory and in Redis) against without, all on 127.0.0.1. Installs what it needs (wrk, nginx-light,
+# redis-server) with apt-get when missing, builds hf-micro (make build) and the bench programs, runs
+# bench/driver under a time limit and writes docs/benchmarks.md. Arguments are passed to the driver (e.g.
+# -duration 10s -rounds 5; `go run ./bench/driver -h` lists them). Takes about 7 minutes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need=()
 command -v wrk >/dev/null || need+=(wrk)
 command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || need+=(nginx-light)
+command -v redis-server >/dev/null || need+=(redis-server)
 command -v taskset >/dev/null || need+=(util-linux)
 command -v getconf >/dev/null || need+=(libc-bin)
 if [ ${#need[@]} -gt 0 ]; then

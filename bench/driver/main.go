@@ -55,13 +55,16 @@ type driver struct {
 	caFile             string
 	upstream           *proc
 	hfMicro            *proc
-	hfMicroCache       *proc
-	hfMicroNoCache     *proc
-	nginx              *proc
-	baseline           *proc
-	procs              []*proc
-	results            results
-	quietLeft          time.Duration // what is left of opts.quietBudget
+	// The budget scenario (budgets.go).
+	redis, hfMicroKey, hfMicroBudget, hfMicroRedis *proc
+	budgetKey                                      string
+	hfMicroCache                                   *proc
+	hfMicroNoCache                                 *proc
+	nginx                                          *proc
+	baseline                                       *proc
+	procs                                          []*proc
+	results                                        results
+	quietLeft                                      time.Duration // what is left of opts.quietBudget
 }
 
 func main() {
@@ -277,7 +280,7 @@ func (d *driver) hfMicroEnv(addr string, cacheOff bool) []string {
 func (d *driver) startServers(ctx context.Context) error {
 	o := d.opts
 	var err error
-	addrs := make([]string, 8)
+	addrs := make([]string, 12)
 	for i := range addrs {
 		if addrs[i], err = freeAddr(); err != nil {
 			return err
@@ -287,7 +290,8 @@ func (d *driver) startServers(ctx context.Context) error {
 	hfAddr, hfCacheAddr, nginxAddr, baselineAddr := addrs[2], addrs[3], addrs[4], addrs[5]
 	d.caFile = filepath.Join(o.work, "upstream-ca.pem")
 	d.results.Addrs = map[string]string{"upstream": d.upAddr, "hf-micro": hfAddr, "hf-micro-cache": hfCacheAddr,
-		"nginx": nginxAddr, "baseline": baselineAddr, "hf-micro-nocache": addrs[6], "pprof": addrs[7]}
+		"nginx": nginxAddr, "baseline": baselineAddr, "hf-micro-nocache": addrs[6], "pprof": addrs[7],
+		"hf-micro-key": addrs[8], "hf-micro-budget-mem": addrs[9], "hf-micro-budget-redis": addrs[10], "redis": addrs[11]}
 
 	d.upstream, err = start("upstream", d.upstreamCPU, env("BENCH_HUB_TOKEN="+d.token), o.work,
 		filepath.Join(o.work, "upstream.log"), filepath.Join(o.tools, "upstream"),
@@ -348,7 +352,7 @@ func (d *driver) startServers(ctx context.Context) error {
 	}); err != nil {
 		return err
 	}
-	return nil
+	return d.startBudgetServers(ctx)
 }
 
 func (d *driver) writeNginxConf(listen string) error {
@@ -373,14 +377,14 @@ func (d *driver) writeNginxConf(listen string) error {
 
 func (d *driver) targets() []target {
 	a := d.results.Addrs
-	return []target{
+	return append([]target{
 		{name: "direct", label: "direct to the upstream (HTTPS, wrk → upstream)", url: "https://" + a["upstream"] + "/api/whoami-v2",
 			header: "Authorization: Bearer " + d.token},
 		{name: "account", label: "hf-micro GET /api/account (cache off)", url: "http://" + a["hf-micro"] + "/api/account", proc: d.hfMicro},
 		{name: "dropin", label: "hf-micro drop-in GET /api/whoami-v2", url: "http://" + a["hf-micro"] + "/api/whoami-v2", proc: d.hfMicro},
 		{name: "nginx", label: "nginx 1 worker, header-injecting proxy", url: "http://" + a["nginx"] + "/api/whoami-v2", proc: d.nginx},
 		{name: "baseline", label: "plain httputil.ReverseProxy", url: "http://" + a["baseline"] + "/api/whoami-v2", proc: d.baseline},
-	}
+	}, d.budgetTargets()...)
 }
 
 // checkTargets makes sure every target answers 200 with exactly the upstream's body before anything is timed.
@@ -398,7 +402,11 @@ func (d *driver) checkTargets() error {
 	}
 	d.results.BodyBytes = len(want)
 	for _, t := range d.targets()[1:] {
-		status, body, err := get(client, t.url, nil)
+		var header http.Header
+		if name, value, ok := strings.Cut(t.header, ": "); ok {
+			header = http.Header{name: {value}}
+		}
+		status, body, err := get(client, t.url, header)
 		if err != nil {
 			return fmt.Errorf("%s: %w", t.name, err)
 		}

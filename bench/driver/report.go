@@ -342,6 +342,8 @@ func (d *driver) render() string {
 		"Upstream CPU per request is lower behind nginx than behind the Go proxies partly because nginx talks HTTP/1.1 " +
 		"to it and they talk HTTP/2.\n\n")
 
+	d.renderBudgets(p)
+
 	p("**Peak memory** (VmHWM, MiB; nginx: master + worker):\n\n| process | after the 1- and 32-connection runs | after the %d-connection remote-Hub runs |\n|---|--:|--:|\n", o.remoteConns)
 	for i, x := range r.RSSMain {
 		later := int64(0)

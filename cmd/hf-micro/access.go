@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/hf-micro/hf-micro/internal/auth"
+	"github.com/hf-micro/hf-micro/internal/budget"
 	"github.com/hf-micro/hf-micro/internal/config"
 )
 
@@ -83,6 +84,9 @@ func accessCommand(args []string, stdout, stderr io.Writer) error {
 	}
 	now := time.Now()
 	fmt.Fprintf(stdout, "%s: %d keys, %d identities\n", path, len(f.Keys), len(f.Identities))
+	if f.Defaults != nil {
+		fmt.Fprintf(stdout, "defaults: limits %s (per principal without limits of its own)\n", f.Defaults)
+	}
 	for _, k := range f.Keys {
 		expiry := "never expires"
 		switch {
@@ -91,17 +95,25 @@ func accessCommand(args []string, stdout, stderr io.Writer) error {
 		case !k.Expires.IsZero():
 			expiry = "expires at " + k.Expires.UTC().Format(time.RFC3339)
 		}
-		fmt.Fprintf(stdout, "key %s: %s; %s\n", k.Name, k.Scopes.Describe(), expiry)
+		fmt.Fprintf(stdout, "key %s: %s; %s; %s\n", k.Name, k.Scopes.Describe(), expiry, describeLimits(f, k.Limits))
 	}
 	for _, id := range f.Identities {
 		var claims []string
 		for _, name := range slices.Sorted(maps.Keys(id.Claims)) {
 			claims = append(claims, name+"="+id.Claims[name])
 		}
-		fmt.Fprintf(stdout, "identity %s: %s; tokens from %s for audience %s with %s\n",
-			id.Name, id.Scopes.Describe(), id.Issuer, id.Audience, strings.Join(claims, ", "))
+		fmt.Fprintf(stdout, "identity %s: %s; tokens from %s for audience %s with %s; %s\n",
+			id.Name, id.Scopes.Describe(), id.Issuer, id.Audience, strings.Join(claims, ", "), describeLimits(f, id.Limits))
 	}
 	return nil
+}
+
+// describeLimits says which budgets a principal has, and whether they are the file's defaults.
+func describeLimits(f *auth.AccessFile, own budget.Limits) string {
+	if own == nil && f.Defaults != nil {
+		return "limits " + f.Defaults.String() + " (defaults)"
+	}
+	return "limits " + f.LimitsOf(own).String()
 }
 
 // watchAccess keeps the access file in force up to date: it polls the file and reloads at once on SIGHUP,

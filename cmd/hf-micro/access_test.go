@@ -28,13 +28,15 @@ func TestKeygenNameAndAccessCheck(t *testing.T) {
 	dir := t.TempDir()
 	good := filepath.Join(dir, "access.toml")
 	writeText(t, good, block+"\n[[key]]\nname = \"contractor\"\nsha256 = \""+strings.Repeat("ab", 32)+"\"\nexpires = 2020-01-01T00:00:00Z\nread = [\"dataset:acme/*\"]\n"+
-		"\n[[identity]]\nname = \"ci\"\nissuer = \"https://token.actions.githubusercontent.com\"\naudience = \"hf-micro\"\nclaims = { repository = \"acme/models\" }\nwrite = [\"acme/*\"]\n")
+		"\n[[identity]]\nname = \"ci\"\nissuer = \"https://token.actions.githubusercontent.com\"\naudience = \"hf-micro\"\nclaims = { repository = \"acme/models\" }\nwrite = [\"acme/*\"]\nlimits = { api = \"5/1m\" }\n"+
+		"\n[defaults]\nlimits = { api = \"600/5m\", resolvers = \"3000/5m\" }\n")
 	code, stdout, stderr = runBinary(t, nil, "access", "check", good)
 	for _, want := range []string{
 		"2 keys, 1 identities\n",
-		"key release-ci: read [*]; write (none); delete (none); never expires\n",
+		"defaults: limits api 600/5m, resolvers 3000/5m (per principal without limits of its own)\n",
+		"key release-ci: read [*]; write (none); delete (none); never expires; limits api 600/5m, resolvers 3000/5m (defaults)\n",
 		"key contractor: read [dataset:acme/*]; write (none); delete (none); EXPIRED at 2020-01-01T00:00:00Z",
-		"identity ci: read (none); write [acme/*]; delete (none); tokens from https://token.actions.githubusercontent.com for audience hf-micro with repository=acme/models\n",
+		"identity ci: read (none); write [acme/*]; delete (none); tokens from https://token.actions.githubusercontent.com for audience hf-micro with repository=acme/models; limits api 5/1m\n",
 	} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("access check lacks %q:\n%s", want, stdout)

@@ -36,7 +36,7 @@ func TestHelpListsCommandsAndSettings(t *testing.T) {
 		}
 		for _, want := range []string{
 			"\n  hf-micro serve [flags] ", "(the default when no command is given)",
-			"\n  hf-micro demo [flags] ", "\n  hf-micro healthcheck [flags] ", "\n  hf-micro keygen [--name NAME] ", "\n  hf-micro access check FILE ", "\n  HF_MICRO_ACCESS_FILE\n", "\n  hf-micro version ",
+			"\n  hf-micro demo [flags] ", "\n  hf-micro healthcheck [flags] ", "\n  hf-micro keygen [--name NAME | --signing-key] ", "\n  hf-micro access check FILE ", "\n  HF_MICRO_ACCESS_FILE\n", "\n  hf-micro version ",
 			"\n  -port, PORT\n        listen port on all interfaces (default 8080)\n",
 			"\n  -addr, ADDR\n", "\n  -shutdown-timeout, HF_MICRO_SHUTDOWN_TIMEOUT\n", "\n  -env-file path\n",
 			"\n  HF_MICRO_MAX_BODY_BYTES\n        largest accepted request body (default 1048576)\n",
@@ -59,7 +59,7 @@ func TestSubcommandHelp(t *testing.T) {
 		{[]string{"demo", "--help"}, "Usage: hf-micro demo [flags]\n", true},
 		{[]string{"healthcheck", "-h"}, "Usage: hf-micro healthcheck [flags]\n", true},
 		{[]string{"help", "demo"}, "Usage: hf-micro demo [flags]\n", true},
-		{[]string{"keygen", "-h"}, "Usage: hf-micro keygen [--name NAME]\n", false},
+		{[]string{"keygen", "-h"}, "Usage: hf-micro keygen [--name NAME | --signing-key]\n", false},
 		{[]string{"access", "--help"}, "Usage: hf-micro access check FILE\n", false},
 		{[]string{"version", "--help"}, "Usage: hf-micro version\n", false},
 	} {
@@ -85,7 +85,7 @@ func TestCommandLineMistakes(t *testing.T) {
 		{[]string{"-bogus"}, "flag provided but not defined: -bogus; the flags are -addr, -endpoint, -env-file, -hub-timeout,"},
 		{[]string{"serve", "--prot", "8080"}, "flag provided but not defined: -prot; the flags are -addr,"},
 		{[]string{"demo", "stray"}, `unexpected argument "stray"; settings are flags (-name value) or environment variables; the flags are -addr,`},
-		{[]string{"keygen", "extra"}, `keygen takes no arguments but --name NAME, got "extra"`},
+		{[]string{"keygen", "extra"}, `keygen takes no arguments but --name NAME or --signing-key, got "extra"`},
 		{[]string{"keygen", "--name", "a b"}, `keygen --name "a b": a name is 1 to 64 letters`},
 		{[]string{"access", "list"}, `usage: hf-micro access check FILE`},
 	} {

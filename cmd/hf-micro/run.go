@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/hf-micro/hf-micro/internal/budget"
 	"github.com/hf-micro/hf-micro/internal/config"
 	"github.com/hf-micro/hf-micro/internal/logbuf"
 )
@@ -55,6 +56,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		case "", "serve":
 			logger, flush := newLogger(cfg, stderr)
 			defer flush()
+			if !cfg.RedisURL.IsZero() {
+				// Once per process: the Redis client's own messages go to our log, not to stderr as plain text.
+				budget.LogRedisClientTo(logger)
+			}
 			return serve(ctx, cfg, logger, nil)
 		case "demo":
 			return demo(ctx, cfg, getenv, stdout, stderr)

@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/hf-micro/hf-micro/internal/budget"
 	"github.com/hf-micro/hf-micro/internal/config"
 	"github.com/hf-micro/hf-micro/internal/hub"
 	"github.com/hf-micro/hf-micro/internal/server"
@@ -30,6 +31,13 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger, onListen
 	if err != nil {
 		return fmt.Errorf("HF_ENDPOINT: %w", err)
 	}
+	budgets, err := budgetStore(cfg, logger)
+	if err != nil {
+		return err
+	}
+	if closer, ok := budgets.(interface{ Close() error }); ok {
+		defer closer.Close()
+	}
 	var draining atomic.Bool
 	handler, err := server.NewServer(logger, hubClient, server.Options{
 		Version:      buildVersion(),
@@ -42,6 +50,7 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger, onListen
 
 		AccountCacheTTL: cfg.AccountCacheTTL,
 		Demo:            cfg.TokenSource == "demo", // set by demo
+		Budgets:         budgets,
 	})
 	if err != nil {
 		return err
@@ -104,6 +113,21 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger, onListen
 	}
 	logger.Info("stopped")
 	return nil
+}
+
+// budgetStore is where budgets and the Hub shield live: Redis, shared by every replica, when configured (not
+// dialled yet: an unreachable Redis only means counting in memory, and /readyz does not depend on it), else
+// this process's memory.
+func budgetStore(cfg config.Config, logger *slog.Logger) (budget.Store, error) {
+	if cfg.RedisURL.IsZero() {
+		return budget.NewMemory(nil), nil
+	}
+	store, err := budget.NewRedis(budget.RedisOptions{URL: cfg.RedisURL.Value(), Logger: logger})
+	if err != nil {
+		return nil, fmt.Errorf("HF_MICRO_REDIS_URL: %w", err)
+	}
+	logger.Info("budgets and the Hub shield are shared through Redis", slog.String("redis", store.Addr()))
+	return store, nil
 }
 
 // announceAccess says at start-up who may use the server's token and under which limits, and warns loudly

@@ -17,14 +17,18 @@ import (
 
 	"github.com/BurntSushi/toml"
 
+	"github.com/hf-micro/hf-micro/internal/budget"
 	"github.com/hf-micro/hf-micro/internal/policy"
 )
 
 // AccessFile is a parsed HF_MICRO_ACCESS_FILE: named client keys, kept only as SHA-256 digests, and workload
-// identities, each with its scopes. It holds no secret, so it can live in git.
+// identities, each with its scopes and budgets. It holds no secret, so it can live in git.
 type AccessFile struct {
 	Keys       []AccessKey
 	Identities []Identity
+	// Defaults are the limits of every principal without limits of its own ([defaults] limits): each has
+	// a budget of its own, not a share of one pool.
+	Defaults budget.Limits
 
 	digest [sha256.Size]byte // of the file's bytes, to tell a changed file from the one in force
 }
@@ -35,6 +39,7 @@ type AccessKey struct {
 	Digest  [sha256.Size]byte // of the key string
 	Expires time.Time         // zero: never
 	Scopes  policy.Scopes
+	Limits  budget.Limits // nil: the file's defaults
 }
 
 // Identity is one [[identity]] of the access file: who may present an OpenID Connect ID token instead of a key.
@@ -45,6 +50,15 @@ type Identity struct {
 	Audience string            // the token's aud must contain it
 	Claims   map[string]string // every claim must match; '*' globs allowed
 	Scopes   policy.Scopes
+	Limits   budget.Limits // nil: the file's defaults
+}
+
+// LimitsOf returns a principal's budgets: its own limits, else the file's defaults.
+func (f *AccessFile) LimitsOf(own budget.Limits) budget.Limits {
+	if own != nil {
+		return own
+	}
+	return f.Defaults
 }
 
 // identity returns the [[identity]] named name.
@@ -112,6 +126,9 @@ func LoadAccessFile(path string) (*AccessFile, error) {
 type rawAccessFile struct {
 	Key      []rawKey      `toml:"key"`
 	Identity []rawIdentity `toml:"identity"`
+	Defaults struct {
+		Limits map[string]string `toml:"limits"`
+	} `toml:"defaults"`
 }
 
 type rawScopes struct {
@@ -121,9 +138,10 @@ type rawScopes struct {
 }
 
 type rawKey struct {
-	Name    string    `toml:"name"`
-	SHA256  string    `toml:"sha256"`
-	Expires time.Time `toml:"expires"`
+	Name    string            `toml:"name"`
+	SHA256  string            `toml:"sha256"`
+	Expires time.Time         `toml:"expires"`
+	Limits  map[string]string `toml:"limits"`
 	rawScopes
 }
 
@@ -132,6 +150,7 @@ type rawIdentity struct {
 	Issuer   string            `toml:"issuer"`
 	Audience string            `toml:"audience"`
 	Claims   map[string]string `toml:"claims"`
+	Limits   map[string]string `toml:"limits"`
 	rawScopes
 }
 
@@ -162,10 +181,17 @@ func ParseAccessFile(data []byte) (*AccessFile, error) {
 	lines := newLineIndex(data)
 	c := &checker{lines: lines, names: map[string]string{}, digests: map[[sha256.Size]byte]string{}}
 	for _, key := range md.Undecoded() {
-		c.add(lines.assignment(0, key[len(key)-1]), fmt.Sprintf("unknown field %q (the fields are name, sha256, expires, read, write, delete for a [[key]]; "+
-			"name, issuer, audience, claims, read, write, delete for an [[identity]])", key.String()))
+		c.add(lines.assignment(0, key[len(key)-1]), fmt.Sprintf("unknown field %q (the fields are name, sha256, expires, read, write, delete, limits for a [[key]]; "+
+			"name, issuer, audience, claims, read, write, delete, limits for an [[identity]]; limits for [defaults])", key.String()))
 	}
 	f := &AccessFile{digest: sha256.Sum256(data)}
+	if raw.Defaults.Limits != nil {
+		limits, err := budget.ParseLimits(raw.Defaults.Limits)
+		if err != nil {
+			c.add(lines.assignment(lines.header("defaults"), "limits"), "defaults: limits: "+err.Error())
+		}
+		f.Defaults = limits
+	}
 	for i, k := range raw.Key {
 		if key, ok := c.key(i, k); ok {
 			f.Keys = append(f.Keys, key)
@@ -239,7 +265,8 @@ func (c *checker) scopes(kind string, i int, name string, raw rawScopes) policy.
 func (c *checker) key(i int, raw rawKey) (AccessKey, bool) {
 	before := len(c.problems)
 	c.name("key", i, raw.Name)
-	key := AccessKey{Name: raw.Name, Expires: raw.Expires, Scopes: c.scopes("key", i, raw.Name, raw.rawScopes)}
+	key := AccessKey{Name: raw.Name, Expires: raw.Expires, Scopes: c.scopes("key", i, raw.Name, raw.rawScopes),
+		Limits: c.limits("key", i, raw.Name, raw.Limits)}
 	digest, err := hex.DecodeString(raw.SHA256)
 	switch {
 	case raw.SHA256 == "":
@@ -290,7 +317,19 @@ func (c *checker) identity(i int, raw rawIdentity) (Identity, bool) {
 		}
 	}
 	return Identity{Name: raw.Name, Issuer: raw.Issuer, Audience: raw.Audience, Claims: raw.Claims,
-		Scopes: c.scopes("identity", i, raw.Name, raw.rawScopes)}, len(c.problems) == before
+		Scopes: c.scopes("identity", i, raw.Name, raw.rawScopes), Limits: c.limits("identity", i, raw.Name, raw.Limits)}, len(c.problems) == before
+}
+
+// limits reads a principal's own limits; nil (none written) means the file's defaults.
+func (c *checker) limits(kind string, i int, name string, raw map[string]string) budget.Limits {
+	if raw == nil {
+		return nil
+	}
+	limits, err := budget.ParseLimits(raw)
+	if err != nil {
+		c.entry(kind, i, name, "limits", "limits: "+err.Error())
+	}
+	return limits
 }
 
 // checkIssuer wants an https URL with a host; http only for a loopback host (a test issuer).
@@ -337,6 +376,18 @@ func (l lineIndex) table(kind string, i int) int {
 				return j + 1
 			}
 			n++
+		}
+	}
+	return 0
+}
+
+var singleHeader = regexp.MustCompile(`^\s*\[\s*(\w+)\s*\]`)
+
+// header is the line (from 1) of the [name] header, or 0.
+func (l lineIndex) header(name string) int {
+	for j, line := range l {
+		if m := singleHeader.FindStringSubmatch(line); m != nil && m[1] == name {
+			return j + 1
 		}
 	}
 	return 0

@@ -7,6 +7,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/hf-micro/hf-micro/internal/budget"
+	"github.com/hf-micro/hf-micro/internal/hubroute"
 )
 
 func digestOf(key string) string {
@@ -118,5 +121,82 @@ func TestIssuerAllowsHTTPOnLoopback(t *testing.T) {
 		if err := checkIssuer(issuer); (err == nil) != ok {
 			t.Errorf("checkIssuer(%q) = %v", issuer, err)
 		}
+	}
+}
+
+func TestAccessFileLimits(t *testing.T) {
+	file := `[defaults]
+limits = { api = "600/5m", resolvers = "3000/5m" }
+
+[[key]]
+name   = "ci"
+sha256 = "` + strings.Repeat("ab", 32) + `"
+limits = { api = "5/1m" }
+
+[[key]]
+name   = "notebook"
+sha256 = "` + strings.Repeat("cd", 32) + `"
+
+[[key]]
+name   = "unmetered"
+sha256 = "` + strings.Repeat("ef", 32) + `"
+limits = {}
+
+[[identity]]
+name     = "release"
+issuer   = "https://token.actions.githubusercontent.com"
+audience = "hf-micro"
+claims   = { repository = "acme/models" }
+limits   = { resolvers = "10/10s" }
+`
+	f, err := ParseAccessFile([]byte(file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		own  budget.Limits
+		want string
+	}{
+		{"own limits replace the defaults", f.Keys[0].Limits, "api 5/1m"},
+		{"no limits: the defaults", f.Keys[1].Limits, "api 600/5m, resolvers 3000/5m"},
+		{"limits = {}: none", f.Keys[2].Limits, "none"},
+		{"an identity's own", f.Identities[0].Limits, "resolvers 10/10s"},
+	} {
+		if got := f.LimitsOf(tc.own).String(); got != tc.want {
+			t.Errorf("%s: %s, want %s", tc.name, got, tc.want)
+		}
+	}
+	if l := f.LimitsOf(f.Keys[0].Limits).For(hubroute.API); l == nil || *l != (budget.Limit{Count: 5, Window: time.Minute}) {
+		t.Errorf("ci's api limit: %v", l)
+	}
+	if l := f.LimitsOf(f.Keys[0].Limits).For(hubroute.Resolvers); l != nil {
+		t.Errorf("ci's resolvers are not counted, got %v", l)
+	}
+	if none, err := ParseAccessFile(nil); err != nil || none.Defaults != nil {
+		t.Errorf("no [defaults]: %v, %v", none.Defaults, err)
+	}
+}
+
+func TestAccessFileLimitsRefused(t *testing.T) {
+	hex64 := strings.Repeat("0f", 32)
+	cases := []struct{ name, file, want string }{
+		{"unknown bucket", "[[key]]\nname = \"a\"\nsha256 = \"" + hex64 + "\"\nlimits = { apis = \"5/1m\" }\n",
+			`line 4: key #1 (name "a"): limits: unknown bucket "apis"`},
+		{"bad quota", "[[key]]\nname = \"a\"\nsha256 = \"" + hex64 + "\"\nlimits = { api = \"5 per minute\" }\n",
+			`line 4: key #1 (name "a"): limits: api: limit "5 per minute"`},
+		{"bad window on an identity", "[[identity]]\nname = \"i\"\nissuer = \"https://i.example\"\naudience = \"a\"\nclaims = {sub = \"x\"}\nlimits = { pages = \"5/1d\" }\n",
+			`line 6: identity #1 (name "i"): limits: pages: limit "5/1d"`},
+		{"bad defaults", "# budgets\n\n[defaults]\nlimits = { api = \"0/5m\" }\n", `line 4: defaults: limits: api: limit "0/5m"`},
+		{"unknown field in defaults", "[defaults]\nlimit = { api = \"5/5m\" }\n", `line 2: unknown field "defaults.limit"`},
+		{"a quota that is not a string", "[defaults]\nlimits = { api = 5 }\n", "line 2"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := ParseAccessFile([]byte(tc.file))
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("err = %v, want it to mention %q", err, tc.want)
+			}
+		})
 	}
 }

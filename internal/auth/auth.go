@@ -16,6 +16,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/hf-micro/hf-micro/internal/budget"
 	"github.com/hf-micro/hf-micro/internal/hub"
 	"github.com/hf-micro/hf-micro/internal/policy"
 )
@@ -42,6 +43,8 @@ type Caller struct {
 	Expires time.Time     // when its key expires; zero for never
 	Token   hub.Token     // for CallerToken: the caller's own Hub token, forwarded as it is
 	Subject string        // for Workload: the ID token's "sub" (e.g. a GitHub repository and ref), for the audit trail
+	// Limits are its budgets with the server's token (the access file's); nil or empty: not counted.
+	Limits budget.Limits
 
 	tokenDigest [sha256.Size]byte // of Token, to tell callers' tokens apart without keeping them around
 }
@@ -120,14 +123,20 @@ func (a *Authenticator) Authenticate(r *http.Request) (Caller, error) {
 
 func (a *Authenticator) recognise(ctx context.Context, credential string) (Caller, error) {
 	if id, ok := a.opts.Keys.Match(credential); ok {
-		return Caller{Kind: ClientKey, Name: id, Scopes: policy.FullScopes()}, nil
+		// A key of HF_MICRO_API_KEYS has the access file's default limits, when there is a file.
+		var limits budget.Limits
+		if a.opts.Access != nil {
+			limits = a.opts.Access.Load().Defaults
+		}
+		return Caller{Kind: ClientKey, Name: id, Scopes: policy.FullScopes(), Limits: limits}, nil
 	}
 	if a.opts.Access != nil {
-		if key, ok := a.opts.Access.Load().match(credential); ok {
+		file := a.opts.Access.Load()
+		if key, ok := file.match(credential); ok {
 			if key.Expired(time.Now()) {
 				return Caller{}, &Error{fmt.Sprintf("key expired: the key %q expired at %s", key.Name, key.Expires.UTC().Format(time.RFC3339))}
 			}
-			return Caller{Kind: ClientKey, Name: key.Name, Scopes: key.Scopes, Expires: key.Expires}, nil
+			return Caller{Kind: ClientKey, Name: key.Name, Scopes: key.Scopes, Expires: key.Expires, Limits: file.LimitsOf(key.Limits)}, nil
 		}
 	}
 	switch {
@@ -161,7 +170,8 @@ func (a *Authenticator) VerifyIdentity(ctx context.Context, idToken string) (Cal
 	if !ok {
 		return Caller{}, &Error{"identity " + match.Rule + " is no longer in the access file"}
 	}
-	return Caller{Kind: Workload, Name: identity.Name, Scopes: identity.Scopes, Expires: match.Expiry, Subject: match.Subject}, nil
+	return Caller{Kind: Workload, Name: identity.Name, Scopes: identity.Scopes, Expires: match.Expiry, Subject: match.Subject,
+		Limits: file.LimitsOf(identity.Limits)}, nil
 }
 
 // identities returns the access file in force and a verifier for its identities (nil when it has none),
@@ -196,11 +206,13 @@ func (a *Authenticator) exchanged(key string) (Caller, error) {
 	if err != nil {
 		return Caller{}, err
 	}
-	identity, ok := a.opts.Access.Load().identity(name)
+	file := a.opts.Access.Load()
+	identity, ok := file.identity(name)
 	if !ok {
 		return Caller{}, &Error{"exchanged key refused: identity " + name + " is no longer in the access file"}
 	}
-	return Caller{Kind: Workload, Name: identity.Name, Scopes: identity.Scopes, Expires: expires, Subject: sub}, nil
+	return Caller{Kind: Workload, Name: identity.Name, Scopes: identity.Scopes, Expires: expires, Subject: sub,
+		Limits: file.LimitsOf(identity.Limits)}, nil
 }
 
 // Exchange mints a short-lived key for a workload that proved its identity with an ID token.

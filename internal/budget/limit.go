@@ -2,9 +2,13 @@ package budget
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/hf-micro/hf-micro/internal/hubroute"
 )
 
 // Limits a quota may take: a window under a second cannot be written in the s/m/h syntax, and one over a day
@@ -80,4 +84,50 @@ func (l Limit) window(now time.Time) (start time.Time, reset time.Duration) {
 	ns := now.UnixNano()
 	start = time.Unix(0, ns-ns%w)
 	return start, start.Add(l.Window).Sub(now)
+}
+
+// Limits are one principal's quotas, per bucket; a bucket without one is not counted.
+type Limits map[hubroute.Bucket]Limit
+
+// Buckets are the Hub's rate-limit buckets a quota may be set for.
+var Buckets = []hubroute.Bucket{hubroute.API, hubroute.Resolvers, hubroute.Pages}
+
+// ParseLimits reads the limits of an access file: bucket name to quota, such as api = "600/5m". The error
+// names the first bucket or quota that is wrong.
+func ParseLimits(raw map[string]string) (Limits, error) {
+	limits := Limits{}
+	for _, name := range slices.Sorted(maps.Keys(raw)) {
+		bucket := hubroute.Bucket(name)
+		if !slices.Contains(Buckets, bucket) {
+			return nil, fmt.Errorf("unknown bucket %q: the buckets are api, resolvers and pages", name)
+		}
+		limit, err := ParseLimit(raw[name])
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		limits[bucket] = limit
+	}
+	return limits, nil
+}
+
+// For returns the limit of bucket, or nil when the bucket is not counted.
+func (l Limits) For(bucket hubroute.Bucket) *Limit {
+	if limit, ok := l[bucket]; ok {
+		return &limit
+	}
+	return nil
+}
+
+// String lists the limits in bucket order: "api 600/5m, resolvers 3000/5m", or "none".
+func (l Limits) String() string {
+	var parts []string
+	for _, b := range Buckets {
+		if limit, ok := l[b]; ok {
+			parts = append(parts, string(b)+" "+limit.String())
+		}
+	}
+	if len(parts) == 0 {
+		return "none"
+	}
+	return strings.Join(parts, ", ")
 }

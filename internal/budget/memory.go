@@ -102,3 +102,13 @@ func (m *Memory) sweep(now time.Time) {
 		}
 	}
 }
+
+func (m *Memory) Admit(ctx context.Context, credentialKey, principal string, bucket hubroute.Bucket, limit *Limit) Admission {
+	if reset, shielded := m.Shielded(ctx, credentialKey, bucket); shielded {
+		return Admission{Shielded: true, ShieldReset: reset}
+	}
+	if limit == nil {
+		return Admission{}
+	}
+	return Admission{Counted: true, Decision: m.Take(ctx, principal, bucket, *limit)}
+}

@@ -31,6 +31,16 @@ local n = redis.call('INCR', KEYS[1])
 if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
 return n`)
 
+// admitScript checks the shield and counts the request in one round trip: {1, pttl} when shielded (nothing
+// counted), {0, n} with n the count after this request, or {0, 0} when there is no budget key to count in.
+var admitScript = redis.NewScript(`
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl > 0 then return {1, ttl} end
+if #KEYS < 2 then return {0, 0} end
+local n = redis.call('INCR', KEYS[2])
+if n == 1 then redis.call('PEXPIRE', KEYS[2], ARGV[1]) end
+return {0, n}`)
+
 // RedisOptions configures a Redis store.
 type RedisOptions struct {
 	URL        string           // redis:// or rediss://, with the password (or Azure access key) in it
@@ -58,10 +68,9 @@ type Redis struct {
 // NewRedis returns a Redis store. It does not connect: the first request does, and an unreachable Redis only
 // means counting locally. An error is a malformed URL.
 func NewRedis(opts RedisOptions) (*Redis, error) {
-	o, err := redis.ParseURL(opts.URL)
+	o, err := parseRedisURL(opts.URL)
 	if err != nil {
-		// The URL may hold a password: the error names none of it.
-		return nil, errors.New("the Redis URL is not valid: want redis://[:password@]host:port[/db], or rediss:// for TLS")
+		return nil, err
 	}
 	timeout := orDefault(opts.Timeout, DefaultRedisTimeout)
 	o.DialTimeout, o.ReadTimeout, o.WriteTimeout, o.PoolTimeout = timeout, timeout, timeout, timeout
@@ -92,6 +101,24 @@ func NewRedis(opts RedisOptions) (*Redis, error) {
 	}, nil
 }
 
+// CheckRedisURL reports whether url is a Redis URL NewRedis takes. The error never repeats the URL, which may
+// hold a password.
+func CheckRedisURL(url string) error {
+	_, err := parseRedisURL(url)
+	return err
+}
+
+func parseRedisURL(url string) (*redis.Options, error) {
+	o, err := redis.ParseURL(url)
+	if err != nil {
+		return nil, errors.New("the Redis URL is not valid: want redis://[:password@]host:port[/db], or rediss:// for TLS")
+	}
+	return o, nil
+}
+
+// Addr is Redis's host:port, which may be logged (the URL may not: it holds the password).
+func (r *Redis) Addr() string { return r.addr }
+
 // Close closes the connections to Redis.
 func (r *Redis) Close() error { return r.client.Close() }
 
@@ -100,8 +127,7 @@ func (r *Redis) Take(ctx context.Context, principal string, bucket hubroute.Buck
 		return r.local.Take(ctx, principal, bucket, limit)
 	}
 	start, reset := limit.window(r.now())
-	key := "hf-micro:budget:" + url.QueryEscape(principal) + ":" + url.QueryEscape(string(bucket)) + ":" +
-		strconv.FormatInt(start.Unix(), 10)
+	key := budgetKeyName(principal, bucket, start)
 	call, cancel := context.WithTimeout(ctx, r.timeout)
 	defer cancel()
 	n, err := takeScript.Run(call, r.client, []string{key}, (reset + keyGrace).Milliseconds()).Int64()
@@ -111,6 +137,37 @@ func (r *Redis) Take(ctx context.Context, principal string, bucket hubroute.Buck
 	}
 	r.succeeded()
 	return decide(n, limit, reset)
+}
+
+func (r *Redis) Admit(ctx context.Context, credentialKey, principal string, bucket hubroute.Bucket, limit *Limit) Admission {
+	if !r.available() {
+		return r.local.Admit(ctx, credentialKey, principal, bucket, limit)
+	}
+	keys := []string{shieldKeyName(credentialKey, bucket)}
+	var reset time.Duration
+	if limit != nil {
+		var start time.Time
+		start, reset = limit.window(r.now())
+		keys = append(keys, budgetKeyName(principal, bucket, start))
+	}
+	call, cancel := context.WithTimeout(ctx, r.timeout)
+	defer cancel()
+	res, err := admitScript.Run(call, r.client, keys, (reset + keyGrace).Milliseconds()).Int64Slice()
+	if err == nil && len(res) != 2 {
+		err = errors.New("the admit script answered something else than two numbers")
+	}
+	if err != nil {
+		r.failed(ctx, err)
+		return r.local.Admit(ctx, credentialKey, principal, bucket, limit)
+	}
+	r.succeeded()
+	switch {
+	case res[0] == 1:
+		return Admission{Shielded: true, ShieldReset: time.Duration(res[1]) * time.Millisecond}
+	case limit == nil:
+		return Admission{}
+	}
+	return Admission{Counted: true, Decision: decide(res[1], *limit, reset)}
 }
 
 func (r *Redis) Shield(ctx context.Context, credentialKey string, bucket hubroute.Bucket, reset time.Duration) {
@@ -141,6 +198,11 @@ func (r *Redis) Shielded(ctx context.Context, credentialKey string, bucket hubro
 	}
 	r.succeeded()
 	return ttl, ttl > 0 // PTTL is negative for a missing key
+}
+
+func budgetKeyName(principal string, bucket hubroute.Bucket, start time.Time) string {
+	return "hf-micro:budget:" + url.QueryEscape(principal) + ":" + url.QueryEscape(string(bucket)) + ":" +
+		strconv.FormatInt(start.Unix(), 10)
 }
 
 func shieldKeyName(credentialKey string, bucket hubroute.Bucket) string {

@@ -18,6 +18,9 @@ type Store interface {
 	Shield(ctx context.Context, credentialKey string, bucket hubroute.Bucket, reset time.Duration)
 	// Shielded reports whether requests made with credentialKey in bucket are stopped, and for how long.
 	Shielded(ctx context.Context, credentialKey string, bucket hubroute.Bucket) (reset time.Duration, shielded bool)
+	// Admit is Shielded, then (unless shielded, and when limit is not nil) Take, in one step: one round trip
+	// to a shared store per request. A shielded request is not counted.
+	Admit(ctx context.Context, credentialKey, principal string, bucket hubroute.Bucket, limit *Limit) Admission
 }
 
 // Decision is the outcome of one counted request.
@@ -44,3 +47,14 @@ func decide(n int64, limit Limit, reset time.Duration) Decision {
 		Limit:     limit,
 	}
 }
+
+// Admission is the outcome of Admit: the shield first, then the budget.
+type Admission struct {
+	Shielded    bool          // the Hub said no to this credential in this bucket: answer 429, not counted
+	ShieldReset time.Duration // until the shield lifts
+	Counted     bool          // a budget applied: Decision holds it
+	Decision    Decision
+}
+
+// Allowed reports whether the request may go on to the Hub.
+func (a Admission) Allowed() bool { return !a.Shielded && (!a.Counted || a.Decision.Allowed) }

@@ -18,6 +18,7 @@ import (
 	"github.com/joho/godotenv"
 
 	"github.com/hf-micro/hf-micro/internal/auth"
+	"github.com/hf-micro/hf-micro/internal/budget"
 	"github.com/hf-micro/hf-micro/internal/hub"
 	"github.com/hf-micro/hf-micro/internal/policy"
 )
@@ -36,6 +37,10 @@ type Config struct {
 	Policy      policy.Policy // what the server's token may be used for
 	CORSOrigins []string      // origins whose browsers may call the API; none by default
 	PublicURL   string        // hf-micro's base URL as its callers reach it; "" derives it from each request
+
+	// RedisURL is where budgets and the shield are shared by every replica; zero keeps them in memory. It
+	// holds a password, so it prints as REDACTED.
+	RedisURL Secret
 
 	AccountCacheTTL   time.Duration // how long GET /api/account reuses a credential's answer; 0 = off
 	PprofAddr         string        // loopback address for Go's profiles (cmd/hf-micro/pprof.go, runtime/pprof); "" = off
@@ -378,6 +383,25 @@ var settings = []setting{
 			c.Auth.SigningKey = key
 			return err
 		}},
+	{env: "HF_MICRO_REDIS_URL", usage: "share budgets and the Hub shield between replicas through Redis: redis://[:password@]host:port[/db], or rediss:// for TLS (docs/budgets.md); counted in memory without it",
+		apply: func(c *Config, v string) error { return setRedisURL(c, v) }},
+	{env: "HF_MICRO_REDIS_URL_FILE", usage: "a file holding the Redis URL, instead of HF_MICRO_REDIS_URL",
+		apply: func(c *Config, v string) error {
+			if v == "" {
+				return nil
+			}
+			if !c.RedisURL.IsZero() {
+				return errors.New("set HF_MICRO_REDIS_URL or HF_MICRO_REDIS_URL_FILE, not both")
+			}
+			raw, err := os.ReadFile(v)
+			if err != nil {
+				return fmt.Errorf("cannot read the Redis URL file: %v", err)
+			}
+			if strings.TrimSpace(string(raw)) == "" {
+				return errors.New("the Redis URL file is empty")
+			}
+			return setRedisURL(c, string(raw))
+		}},
 	{env: "HF_MICRO_READ_ONLY", usage: "use the server's token for reads only", fallback: "false",
 		apply: boolean(func(c *Config) *bool { return &c.Policy.ReadOnly })},
 	{env: "HF_MICRO_ALLOW_DELETE", usage: "allow deleting repositories with the server's token", fallback: "true",
@@ -461,6 +485,22 @@ var settings = []setting{
 			c.MaxBodyBytes = n
 			return nil
 		}},
+}
+
+// setRedisURL checks a Redis URL; the error never repeats it, as it holds the password.
+func setRedisURL(c *Config, v string) error {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return nil
+	}
+	if !strings.HasPrefix(v, "redis://") && !strings.HasPrefix(v, "rediss://") {
+		return errors.New("want a URL starting with redis:// or rediss:// (TLS, as Azure Cache for Redis on port 6380)")
+	}
+	if err := budget.CheckRedisURL(v); err != nil {
+		return err
+	}
+	c.RedisURL = newSecret(v)
+	return nil
 }
 
 func boolean(field func(*Config) *bool) func(*Config, string) error {

@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"flag"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -329,5 +330,36 @@ func TestAccessFile(t *testing.T) {
 			!strings.Contains(err.Error(), "HF_MICRO_ACCESS_FILE") || !strings.Contains(err.Error(), want) {
 			t.Errorf("%s: %v, want an error naming HF_MICRO_ACCESS_FILE and %q", path, err, want)
 		}
+	}
+}
+
+func TestRedisURL(t *testing.T) {
+	const password = "s3cr3t-access-key"
+	env := func(vars map[string]string) func(string) string { return func(k string) string { return vars[k] } }
+	cfg, err := Load(nil, env(map[string]string{"HF_MICRO_REDIS_URL": "rediss://:" + password + "@cache.redis.cache.windows.net:6380"}))
+	if err != nil || cfg.RedisURL.Value() != "rediss://:"+password+"@cache.redis.cache.windows.net:6380" {
+		t.Fatalf("a good URL: %v", err)
+	}
+	if printed := fmt.Sprintf("%v %+v", cfg, cfg); strings.Contains(printed, password) {
+		t.Error("the Config prints the Redis password")
+	}
+	file := filepath.Join(t.TempDir(), "redis-url")
+	if err := os.WriteFile(file, []byte("redis://127.0.0.1:6379/2\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if cfg, err := Load(nil, env(map[string]string{"HF_MICRO_REDIS_URL_FILE": file})); err != nil || cfg.RedisURL.Value() != "redis://127.0.0.1:6379/2" {
+		t.Errorf("from a file: %q, %v", cfg.RedisURL.Value(), err)
+	}
+	if cfg, err := Load(nil, env(nil)); err != nil || !cfg.RedisURL.IsZero() {
+		t.Errorf("unset: %v", err)
+	}
+	for _, bad := range []string{"http://:" + password + "@host:6379", "redis://:" + password + "@host:port", "rediss://:" + password + "@host:6380/notadb"} {
+		_, err := Load(nil, env(map[string]string{"HF_MICRO_REDIS_URL": bad}))
+		if err == nil || !strings.Contains(err.Error(), "HF_MICRO_REDIS_URL") || strings.Contains(err.Error(), password) {
+			t.Errorf("%s: err = %v: want an error naming the setting and not the password", bad, err)
+		}
+	}
+	if _, err := Load(nil, env(map[string]string{"HF_MICRO_REDIS_URL": "redis://h:1", "HF_MICRO_REDIS_URL_FILE": file})); err == nil {
+		t.Error("both set: no error")
 	}
 }

@@ -158,6 +158,9 @@ func (c *Client) Timeout() time.Duration { return c.timeout }
 // Endpoint returns the Hub base URL the client calls.
 func (c *Client) Endpoint() string { return c.base.String() }
 
+// TokenDigest is the SHA-256 of the client's token; ok is false without one.
+func (c *Client) TokenDigest() (digest [32]byte, ok bool) { return c.token.Digest() }
+
 // HasToken reports whether calls carry a token.
 func (c *Client) HasToken() bool { return !c.token.IsZero() }
 

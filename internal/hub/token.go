@@ -2,6 +2,7 @@ package hub
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"log/slog"
 	"strings"
 )
@@ -29,6 +30,15 @@ func (t Token) reveal() string {
 		return ""
 	}
 	return *t.value
+}
+
+// Digest is the token's SHA-256, a key for per-credential state that holds no secret; ok is false without a
+// token.
+func (t Token) Digest() (digest [sha256.Size]byte, ok bool) {
+	if t.value == nil {
+		return digest, false
+	}
+	return sha256.Sum256([]byte(*t.value)), true
 }
 
 func (t Token) String() string               { return redacted }

@@ -2,6 +2,7 @@ package hub
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -40,5 +41,15 @@ func TestTokenNeverPrints(t *testing.T) {
 	}
 	if tok.reveal() != secret || NewToken("").IsZero() != true || tok.IsZero() {
 		t.Error("token does not keep its value")
+	}
+}
+
+func TestTokenDigest(t *testing.T) {
+	if _, ok := (Token{}).Digest(); ok {
+		t.Error("no token has a digest")
+	}
+	d, ok := NewToken("hf_secret").Digest()
+	if !ok || d != sha256.Sum256([]byte("hf_secret")) {
+		t.Errorf("digest %x, %v", d, ok)
 	}
 }

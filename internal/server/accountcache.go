@@ -70,7 +70,8 @@ func (c *accountCache) get(ctx context.Context, key [sha256.Size]byte, fetch fun
 		// The call outlives this request if it goes away, and reports into facts of its own.
 		own := reqctx.From(ctx)
 		shared := &reqctx.Info{RequestID: own.RequestID, TraceID: own.TraceID}
-		go c.run(reqctx.With(context.WithoutCancel(ctx), shared), shared, key, call, fetch)
+		// Nor does it write into this request's reply: no budget note.
+		go c.run(withNote(reqctx.With(context.WithoutCancel(ctx), shared), nil), shared, key, call, fetch)
 	}
 	c.mu.Unlock()
 
@@ -81,6 +82,16 @@ func (c *accountCache) get(ctx context.Context, key [sha256.Size]byte, fetch fun
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
+}
+
+// fresh returns the cached account for key, if it has not expired.
+func (c *accountCache) fresh(key [sha256.Size]byte) (json.RawMessage, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e, ok := c.entries[key]; ok && time.Now().Before(e.expires) {
+		return e.account, true
+	}
+	return nil, false
 }
 
 func (c *accountCache) run(ctx context.Context, shared *reqctx.Info, key [sha256.Size]byte, call *accountCall, fetch func(context.Context) (json.RawMessage, error)) {

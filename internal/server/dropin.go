@@ -65,7 +65,8 @@ func handleDropIn(d *deps) handlerFunc {
 		if err != nil {
 			return routeError(err)
 		}
-		client, err := d.hubForAll(r, targets...)
+		noteFrom(r.Context()).proxied = true
+		client, err := d.hubForAll(r, match.Bucket, targets...)
 		if err != nil {
 			return err
 		}

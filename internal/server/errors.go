@@ -27,6 +27,7 @@ type apiError struct {
 	retryAfter time.Duration
 	hub        *hub.Error // the Hub's own answer, when there was one
 	allow      []string   // the methods a 405 names
+	shielded   bool       // a 429 of the shield: the Hub was not asked
 }
 
 func (e *apiError) Error() string {
@@ -146,8 +147,9 @@ func writeError(w http.ResponseWriter, requestID string, e *apiError) {
 	if e.hub != nil {
 		body.HubStatus, body.HubErrorCode, body.HubRequestID = e.hub.Status, e.hub.Code, e.hub.RequestID
 	}
-	if e.hub != nil && e.hub.RateLimit != "" {
-		// The Hub's quota, as huggingface_hub reads it to wait for the window's reset.
+	if e.hub != nil && e.hub.RateLimit != "" && w.Header().Get("RateLimit") == "" {
+		// The Hub's quota, as huggingface_hub reads it to wait for the window's reset (unless the budget's,
+		// or the tighter of the two, is already on the reply).
 		w.Header().Set("RateLimit", e.hub.RateLimit)
 	}
 	if len(e.allow) > 0 {

@@ -23,7 +23,7 @@ func (d *deps) withCaller(next handlerFunc) handlerFunc {
 		info := reqctx.From(r.Context())
 		info.Caller, info.Subject = caller.String(), caller.Subject
 		// Answered here, with the request that knows its caller, so a 401 from the Hub names the right token.
-		r = r.WithContext(auth.With(r.Context(), caller))
+		r = r.WithContext(withNote(auth.With(r.Context(), caller), &budgetNote{header: w.Header()}))
 		if err := next(w, r); err != nil {
 			d.answerError(w, r, err)
 		}
@@ -43,16 +43,17 @@ func authError(w http.ResponseWriter, err error) error {
 	return &apiError{status: http.StatusUnauthorized, msg: err.Error(), cause: err}
 }
 
-// hubFor is the only way a handler reaches the Hub, for one action on one repository (id is zero when the
-// request names none); see hubForAll.
+// hubFor is the only way a simple API handler reaches the Hub, for one action on one repository (id is zero
+// when the request names none); its routes count in the api bucket. See hubForAll.
 func (d *deps) hubFor(r *http.Request, action policy.Action, t hub.RepoType, id hub.RepoID) (*hub.Client, error) {
-	return d.hubForAll(r, hubroute.Target{Action: action, Type: t, Repo: id})
+	return d.hubForAll(r, hubroute.API, hubroute.Target{Action: action, Type: t, Repo: id})
 }
 
 // hubForAll records what a request does for the audit trail and, when the server's token would be used,
 // holds each of its actions to the global policy (the ceiling over every principal) and to the caller's own
-// scopes; it returns a client holding the right token: the caller's own, or the server's.
-func (d *deps) hubForAll(r *http.Request, targets ...hubroute.Target) (*hub.Client, error) {
+// scopes; then it counts the request in bucket (admit). It returns a client holding the right token: the
+// caller's own, or the server's.
+func (d *deps) hubForAll(r *http.Request, bucket hubroute.Bucket, targets ...hubroute.Target) (*hub.Client, error) {
 	info := reqctx.From(r.Context())
 	for _, t := range targets {
 		// The audit line names the action that changes something (and its repository), else the last.
@@ -70,6 +71,9 @@ func (d *deps) hubForAll(r *http.Request, targets ...hubroute.Target) (*hub.Clie
 		return nil, &apiError{status: http.StatusInternalServerError, msg: "internal error: route without authentication"}
 	}
 	if !caller.UsesServerToken() {
+		if err := d.admit(r, caller, bucket); err != nil {
+			return nil, err
+		}
 		return d.hub.WithToken(caller.Token), nil
 	}
 	whoami := isWhoami(r)
@@ -80,6 +84,9 @@ func (d *deps) hubForAll(r *http.Request, targets ...hubroute.Target) (*hub.Clie
 		if err := caller.Scopes.Allows(caller.String(), t.Action, t.Type, t.Repo, whoami); err != nil {
 			return nil, &apiError{status: http.StatusForbidden, msg: err.Error(), cause: err}
 		}
+	}
+	if err := d.admit(r, caller, bucket); err != nil {
+		return nil, err
 	}
 	return d.hub, nil
 }

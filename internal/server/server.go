@@ -3,12 +3,14 @@
 package server
 
 import (
+	"encoding/hex"
 	"log/slog"
 	"net/http"
 	"sync/atomic"
 	"time"
 
 	"github.com/hf-micro/hf-micro/internal/auth"
+	"github.com/hf-micro/hf-micro/internal/budget"
 	"github.com/hf-micro/hf-micro/internal/dropin"
 	"github.com/hf-micro/hf-micro/internal/hub"
 	"github.com/hf-micro/hf-micro/internal/policy"
@@ -28,6 +30,8 @@ type Options struct {
 	// AccountCacheTTL is how long a credential's whoami-v2 answer is reused; 0 calls the Hub every time.
 	AccountCacheTTL time.Duration
 	Demo            bool // serving `hf-micro demo`'s fake Hub, which the index page says
+	// Budgets counts principals' requests and holds the Hub shield; nil is a store in memory.
+	Budgets budget.Store
 }
 
 // deps is what handlers are made from.
@@ -37,9 +41,12 @@ type deps struct {
 	auth     *auth.Authenticator
 	dropIn   *dropin.Proxy
 	accounts *accountCache
-	opts     Options
-	docs     *apiDocs
-	openAPI  []byte
+	budgets  budget.Store
+	// serverShieldKey is the server token's key in the shield: its digest, the same in every replica.
+	serverShieldKey string
+	opts            Options
+	docs            *apiDocs
+	openAPI         []byte
 }
 
 // NewServer builds the whole HTTP handler: middleware around the routes.
@@ -51,10 +58,18 @@ func NewServer(logger *slog.Logger, hubClient *hub.Client, opts Options) (http.H
 	if err != nil {
 		return nil, err
 	}
+	if opts.Budgets == nil {
+		opts.Budgets = budget.NewMemory(nil)
+	}
 	// Every call to the Hub, the simple API's and the drop-in's, goes through one transport that sends the
-	// caller's trace id and records the Hub's answer for the logs.
-	hubClient = hubClient.WithTransport(reqctx.Transport{Base: hubClient.Transport()})
-	d := &deps{logger: logger, hub: hubClient, auth: auth.New(opts.Auth), opts: opts, docs: docs, openAPI: openAPI}
+	// caller's trace id and records the Hub's answer for the logs, and raises the shield on a 429.
+	hubClient = hubClient.WithTransport(shieldTransport{base: reqctx.Transport{Base: hubClient.Transport()}, store: opts.Budgets})
+	serverShieldKey := anonymousKey
+	if digest, ok := hubClient.TokenDigest(); ok {
+		serverShieldKey = hex.EncodeToString(digest[:])
+	}
+	d := &deps{logger: logger, hub: hubClient, auth: auth.New(opts.Auth), opts: opts, docs: docs, openAPI: openAPI,
+		budgets: opts.Budgets, serverShieldKey: serverShieldKey}
 	d.dropIn = newDropIn(d)
 	d.accounts = newAccountCache(opts.AccountCacheTTL)
 
