@@ -10,30 +10,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hf-micro/hf-micro/internal/fakeclock"
 	"github.com/hf-micro/hf-micro/internal/testissuer"
 )
 
-// clock is a fake time that tests move by hand, so that nothing depends on how fast the machine is.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
 // newTestVerifier returns a verifier for rules that fetches through client, on a fake clock.
-func newTestVerifier(client *http.Client, rules ...IdentityRule) (*Verifier, *clock) {
-	c := &clock{now: time.Unix(1_800_000_000, 0)}
+func newTestVerifier(client *http.Client, rules ...IdentityRule) (*Verifier, *fakeclock.Clock) {
+	c := fakeclock.New(time.Unix(1_800_000_000, 0))
 	v := NewVerifier(rules, client)
 	v.now = c.Now
 	return v, c

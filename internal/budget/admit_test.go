@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/hf-micro/hf-micro/internal/budget/redistest"
+	"github.com/hf-micro/hf-micro/internal/fakeclock"
 	"github.com/hf-micro/hf-micro/internal/hubroute"
 )
 
@@ -13,9 +14,9 @@ import (
 // limit: the same answers from memory and from Redis.
 func TestAdmit(t *testing.T) {
 	server := redistest.Start(t)
-	stores := map[string]func(*fakeClock) Store{
-		"memory": func(c *fakeClock) Store { return NewMemory(c.Now) },
-		"redis":  func(c *fakeClock) Store { return newRedisStore(t, server.URL, c, &logRecorder{}) },
+	stores := map[string]func(*fakeclock.Clock) Store{
+		"memory": func(c *fakeclock.Clock) Store { return NewMemory(c.Now) },
+		"redis":  func(c *fakeclock.Clock) Store { return newRedisStore(t, server.URL, c, &logRecorder{}) },
 	}
 	for name, newStore := range stores {
 		t.Run(name, func(t *testing.T) {

@@ -11,10 +11,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/hf-micro/hf-micro/internal/budget/redistest"
+	"github.com/hf-micro/hf-micro/internal/fakeclock"
 	"github.com/hf-micro/hf-micro/internal/hubroute"
+	"github.com/redis/go-redis/v9"
 )
 
 func TestMain(m *testing.M) {
@@ -62,7 +62,7 @@ func (l *logRecorder) all() string {
 	return strings.Join(l.records, "\n")
 }
 
-func newRedisStore(t *testing.T, url string, clock *fakeClock, log *logRecorder) *Redis {
+func newRedisStore(t *testing.T, url string, clock *fakeclock.Clock, log *logRecorder) *Redis {
 	t.Helper()
 	store, err := NewRedis(RedisOptions{URL: url, Timeout: testRedisTimeout, RetryEvery: 5 * time.Second,
 		Logger: slog.New(log), Now: clock.Now})

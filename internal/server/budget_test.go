@@ -5,40 +5,22 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/hf-micro/hf-micro/internal/auth"
 	"github.com/hf-micro/hf-micro/internal/budget"
+	"github.com/hf-micro/hf-micro/internal/fakeclock"
 	"github.com/hf-micro/hf-micro/internal/fakehub"
 )
 
-// testClock is the budgets' clock in these tests: windows turn when the test says, never mid-test.
-type testClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-// newTestClock starts 10 s into a minute, so a 1m window resets in 50 s.
-func newTestClock() *testClock { return &testClock{now: time.Unix(1_800_000_010, 0)} }
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *testClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
+// newTestClock is the budgets' clock in these tests: windows turn when the test says, never mid-test.
+func newTestClock() *fakeclock.Clock { return fakeclock.New(time.Unix(1_800_000_010, 0)) }
 
 // budgetHarness is hf-micro with an access file of keys ci, other (5/1m in api each) and reader (read only,
 // 5/1m by the defaults), counting in memory on clock, in front of the fake Hub.
-func budgetHarness(t *testing.T, clock *testClock) (*harness, map[string]string) {
+func budgetHarness(t *testing.T, clock *fakeclock.Clock) (*harness, map[string]string) {
 	t.Helper()
 	keys := map[string]string{"ci": auth.GenerateKey(), "other": auth.GenerateKey(), "reader": auth.GenerateKey()}
 	file := "[defaults]\nlimits = { api = \"5/1m\" }\n\n" +

@@ -24,14 +24,7 @@ import {
 	spaceInfo,
 	whoAmI,
 } from "@huggingface/hub";
-
-function env(name) {
-	const value = process.env[name];
-	if (!value) {
-		throw new Error(`${name} is not set; see the top of ${import.meta.url}`);
-	}
-	return value;
-}
+import { env } from "./env.mjs";
 
 const hubUrl = env("HF_MICRO_URL");
 const accessToken = env("HF_MICRO_KEY");

@@ -11,14 +11,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { HubApiError, createRepo, deleteRepo, modelInfo, whoAmI } from "@huggingface/hub";
-
-function env(name) {
-	const value = process.env[name];
-	if (!value) {
-		throw new Error(`${name} is not set; see the top of ${import.meta.url}`);
-	}
-	return value;
-}
+import { env } from "./env.mjs";
 
 const hubUrl = env("HF_MICRO_URL");
 const user = env("HF_MICRO_USER");
