@@ -14,15 +14,16 @@ import (
 	"github.com/hf-micro/hf-micro/internal/reqctx"
 )
 
-// withRequestID gives every request an id: the caller's X-Request-Id when it is sane, else a new one. The id
+// withRequestID gives every request an id: the caller's X-Request-Id when it is sane, else a new one; and a W3C
+// trace context: the caller's traceparent and tracestate when valid, else a fresh one, for the Hub. The id
 // is echoed in the reply header and in error bodies; the caller's own is also sent on to the Hub, which echoes
 // it in its request id. (Not hf-micro's own ids: a new header value on every request costs the HTTP/2 client
 // its header compression, about a tenth of a request's CPU.)
 func withRequestID(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		info := &reqctx.Info{RequestID: r.Header.Get("X-Request-Id")}
+		info := &reqctx.Info{RequestID: r.Header.Get("X-Request-Id"), Trace: reqctx.TraceFrom(r.Header)}
 		if saneRequestID(info.RequestID) {
-			info.TraceID = info.RequestID
+			info.CallerRequestID = info.RequestID
 		} else {
 			info.RequestID = rand.Text()
 		}
@@ -112,10 +113,12 @@ func logAccess(logger *slog.Logger, r *http.Request, rec *statusRecorder, start 
 		slog.Int("upstream_status", info.UpstreamStatus),
 		slog.String("caller", info.Caller),
 		slog.String("request_id", info.RequestID),
+		slog.String("trace_id", info.Trace.TraceID()),
 	)
 	if policy.Action(info.Action).Mutates() {
 		logger.LogAttrs(r.Context(), slog.LevelInfo, "audit",
 			slog.String("request_id", info.RequestID),
+			slog.String("trace_id", info.Trace.TraceID()),
 			slog.String("caller", info.Caller),
 			slog.String("action", info.Action),
 			slog.String("repo", info.Repo),
