@@ -13,6 +13,7 @@ import (
 	"github.com/hf-micro/hf-micro/internal/budget"
 	"github.com/hf-micro/hf-micro/internal/config"
 	"github.com/hf-micro/hf-micro/internal/hub"
+	"github.com/hf-micro/hf-micro/internal/metrics"
 	"github.com/hf-micro/hf-micro/internal/server"
 )
 
@@ -21,12 +22,17 @@ import (
 // cfg.ShutdownTimeout to finish. onListen, when set, is told the
 // address once the server accepts connections.
 func serve(ctx context.Context, cfg config.Config, logger *slog.Logger, onListen func(net.Addr)) error {
+	var reg *metrics.Registry // nil: metrics off
+	if cfg.MetricsAddr != "" {
+		reg = metrics.New()
+	}
 	hubClient, err := hub.New(hub.Options{
 		Endpoint:  cfg.Endpoint,
 		Token:     cfg.Token,
 		UserAgent: "hf-micro/" + buildVersion(),
 		Timeout:   cfg.HubTimeout,
 		MaxConns:  cfg.HubMaxConns,
+		OnRetry:   reg.HubRetry,
 	})
 	if err != nil {
 		return fmt.Errorf("HF_ENDPOINT: %w", err)
@@ -51,6 +57,7 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger, onListen
 		AccountCacheTTL: cfg.AccountCacheTTL,
 		Demo:            cfg.TokenSource == "demo", // set by demo
 		Budgets:         budgets,
+		Metrics:         reg,
 	})
 	if err != nil {
 		return err
@@ -68,6 +75,11 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger, onListen
 			return fmt.Errorf("HF_MICRO_PPROF_ADDR: %w", err)
 		}
 	}
+	if reg != nil {
+		if err := serveMetrics(ctx, cfg.MetricsAddr, reg, logger); err != nil {
+			return fmt.Errorf("HF_MICRO_METRICS_ADDR: %w", err)
+		}
+	}
 	listener, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
@@ -80,6 +92,9 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger, onListen
 		slog.String("version", buildVersion()))
 	announceAccess(logger, cfg)
 	if cfg.Auth.Access != nil {
+		if reg != nil {
+			cfg.Auth.Access.OnReload = reg.AccessFileReload
+		}
 		watchAccess(ctx, cfg.Auth.Access, logger)
 	}
 

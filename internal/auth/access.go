@@ -20,6 +20,9 @@ type Access struct {
 	path    string
 	current atomic.Pointer[AccessFile]
 	reload  sync.Mutex // one reload at a time (the poller and SIGHUP)
+	// OnReload, when set (before Watch starts), is told of each reload that put a new file in force
+	// ("changed") or could not ("error"); the polls that found the file unchanged are not worth a count.
+	OnReload func(result string)
 }
 
 // OpenAccess loads the access file at path; a file that is missing or does not parse is an error.
@@ -52,6 +55,18 @@ func (a *Access) Store(f *AccessFile) { a.current.Store(f) }
 func (a *Access) Reload() (changed bool, err error) {
 	a.reload.Lock()
 	defer a.reload.Unlock()
+	changed, err = a.reloadLocked()
+	switch {
+	case a.OnReload == nil:
+	case err != nil:
+		a.OnReload("error")
+	case changed:
+		a.OnReload("changed")
+	}
+	return changed, err
+}
+
+func (a *Access) reloadLocked() (changed bool, err error) {
 	data, err := os.ReadFile(a.path)
 	if err != nil {
 		return false, err

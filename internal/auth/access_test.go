@@ -3,6 +3,7 @@ package auth
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"os"
@@ -215,6 +216,8 @@ func TestReloadOnDemand(t *testing.T) {
 	a := New(Options{Access: access})
 	var log syncBuffer
 	logger := slog.New(slog.NewTextHandler(&log, nil))
+	var reloads []string
+	access.OnReload = func(result string) { reloads = append(reloads, result) }
 
 	access.ReloadAndLog(context.Background(), logger)
 	writeFile(t, path, keyBlock("added", added, ""))
@@ -230,6 +233,9 @@ func TestReloadOnDemand(t *testing.T) {
 	}
 	if _, err := access.Reload(); err == nil || !accepted(a, added) {
 		t.Errorf("a removed file: %v, and the previous one must stay", err)
+	}
+	if fmt.Sprint(reloads) != "[changed error]" {
+		t.Errorf("reloads reported: %q; want changed, then error (an unchanged file is not reported)", reloads)
 	}
 	if _, err := OpenAccess(path); err == nil {
 		t.Error("a missing file at start-up is no error")

@@ -44,6 +44,8 @@ type Config struct {
 
 	AccountCacheTTL   time.Duration // how long GET /api/account reuses a credential's answer; 0 = off
 	PprofAddr         string        // loopback address for Go's profiles (cmd/hf-micro/pprof.go, runtime/pprof); "" = off
+	MetricsAddr       string        // address of the listener that serves GET /metrics alone; "" = off
+	MetricsPublic     bool          // lets MetricsAddr be reachable from elsewhere than this machine
 	HubTimeout        time.Duration // one whole Hub call
 	HubMaxConns       int           // connections to the Hub being opened (HTTP/2) or open (HTTP/1.1) at once; 0 = no limit
 	ShutdownTimeout   time.Duration // grace period for in-flight requests after SIGTERM
@@ -130,6 +132,11 @@ func Load(args []string, getenv func(string) string) (Config, error) {
 	}
 	if err := loadToken(&cfg, src); err != nil {
 		return Config{}, err
+	}
+	if cfg.MetricsAddr != "" && !cfg.MetricsPublic && !isLoopback(cfg.MetricsAddr) {
+		return Config{}, &Error{Setting: "HF_MICRO_METRICS_ADDR", Problem: fmt.Sprintf(
+			"%q is reachable from other machines; use a loopback address such as 127.0.0.1:9090 (a collector beside the container reaches it), or set HF_MICRO_METRICS_PUBLIC=true",
+			cfg.MetricsAddr)}
 	}
 	keys, err := auth.ParseKeys(cfg.keys)
 	if err != nil {
@@ -457,6 +464,19 @@ var settings = []setting{
 			c.PprofAddr = v
 			return nil
 		}},
+	{env: "HF_MICRO_METRICS_ADDR", usage: "serve Prometheus metrics (GET /metrics) on this address, apart from the API, e.g. 127.0.0.1:9090",
+		apply: func(c *Config, v string) error {
+			if v == "" {
+				return nil
+			}
+			if _, port, err := net.SplitHostPort(v); err != nil || checkPort(port) != nil {
+				return fmt.Errorf("want an address such as 127.0.0.1:9090, got %q", v)
+			}
+			c.MetricsAddr = v
+			return nil
+		}},
+	{env: "HF_MICRO_METRICS_PUBLIC", usage: "allow HF_MICRO_METRICS_ADDR to be reachable from other machines", fallback: "false",
+		apply: boolean(func(c *Config) *bool { return &c.MetricsPublic })},
 	{env: "HF_MICRO_HUB_TIMEOUT", flag: "hub-timeout", usage: "bound on one Hub call", fallback: hub.DefaultTimeout.String(),
 		apply: duration(func(c *Config) *time.Duration { return &c.HubTimeout })},
 	{env: "HF_MICRO_HUB_MAX_CONNS", usage: "connections to the Hub being opened at once, and over HTTP/1.1 open at once; 0 = no limit", fallback: strconv.Itoa(DefaultHubMaxConns),
@@ -517,6 +537,19 @@ func parseBool(v string) (bool, error) {
 		return false, fmt.Errorf("want true or false, got %q", v)
 	}
 	return b, nil
+}
+
+// isLoopback reports whether a listen address (host:port) is on this machine only.
+func isLoopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // splitList reads a comma-separated list, ignoring blanks.

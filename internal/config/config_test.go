@@ -363,3 +363,33 @@ func TestRedisURL(t *testing.T) {
 		t.Error("both set: no error")
 	}
 }
+
+// TestMetricsListenerIsLoopbackUnlessMadePublic: a metrics address others can reach is a start-up error
+// unless HF_MICRO_METRICS_PUBLIC says so; off by default.
+func TestMetricsListenerIsLoopbackUnlessMadePublic(t *testing.T) {
+	cfg, err := Load(nil, env(nil))
+	if err != nil || cfg.MetricsAddr != "" {
+		t.Fatalf("default: %q, %v; want off", cfg.MetricsAddr, err)
+	}
+	for _, addr := range []string{"127.0.0.1:9090", "[::1]:9090", "localhost:0"} {
+		cfg, err := Load(nil, env(map[string]string{"HF_MICRO_METRICS_ADDR": addr}))
+		if err != nil || cfg.MetricsAddr != addr {
+			t.Errorf("%s: %q, %v", addr, cfg.MetricsAddr, err)
+		}
+	}
+	for _, addr := range []string{":9090", "0.0.0.0:9090", "[::]:9090", "10.0.0.4:9090"} {
+		_, err := Load(nil, env(map[string]string{"HF_MICRO_METRICS_ADDR": addr}))
+		if err == nil || !strings.Contains(err.Error(), "HF_MICRO_METRICS_ADDR: ") || !strings.Contains(err.Error(), "HF_MICRO_METRICS_PUBLIC=true") {
+			t.Errorf("%s: %v; want an error naming HF_MICRO_METRICS_PUBLIC", addr, err)
+		}
+		cfg, err := Load(nil, env(map[string]string{"HF_MICRO_METRICS_ADDR": addr, "HF_MICRO_METRICS_PUBLIC": "true"}))
+		if err != nil || cfg.MetricsAddr != addr || !cfg.MetricsPublic {
+			t.Errorf("%s made public: %q, %v", addr, cfg.MetricsAddr, err)
+		}
+	}
+	for _, bad := range []string{"9090", "127.0.0.1:http-ish", "127.0.0.1:99999"} {
+		if _, err := Load(nil, env(map[string]string{"HF_MICRO_METRICS_ADDR": bad})); err == nil {
+			t.Errorf("%s: accepted", bad)
+		}
+	}
+}

@@ -29,6 +29,8 @@ type Options struct {
 	// the limit: hundreds of TLS handshakes against the Hub.
 	MaxConns  int
 	Transport http.RoundTripper
+	// OnRetry, when set, is told of each retry and why: the status that failed ("503") or "network".
+	OnRetry func(reason string)
 }
 
 // Client calls the Hub. It is safe for concurrent use and shares one pooled transport across calls.
@@ -39,6 +41,7 @@ type Client struct {
 	http      *http.Client
 	timeout   time.Duration // bound on one attempt, body included
 	retries   *retryBudget  // shared by every copy of the client (WithToken)
+	onRetry   func(reason string)
 }
 
 // DefaultTimeout bounds one Hub call when Options.Timeout is zero.
@@ -75,6 +78,7 @@ func New(opts Options) (*Client, error) {
 		},
 		timeout: timeout,
 		retries: newRetryBudget(),
+		onRetry: opts.OnRetry,
 	}, nil
 }
 
@@ -192,6 +196,9 @@ func (c *Client) do(ctx context.Context, method string, u *url.URL, body any) (*
 		resp, err := c.attempt(ctx, method, u, encoded)
 		if err == nil || attempt == maxAttempts || !retryable(method, err) || !c.retries.withdraw() || !backoff(ctx, attempt) {
 			return resp, err
+		}
+		if c.onRetry != nil {
+			c.onRetry(retryReason(err))
 		}
 	}
 }

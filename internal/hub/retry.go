@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math/rand/v2"
 	"net/http"
+	"strconv"
 	"sync"
 	"time"
 )
@@ -62,6 +63,15 @@ func retryable(method string, err error) bool {
 	// A call that ran out of time is not retried: another would only wait as long again.
 	var ne *NetworkError
 	return errors.As(err, &ne) && !ne.Timeout()
+}
+
+// retryReason names what failed in an attempt that is tried again: the Hub's status, or "network".
+func retryReason(err error) string {
+	var he *Error
+	if errors.As(err, &he) {
+		return strconv.Itoa(he.Status)
+	}
+	return "network"
 }
 
 // backoff waits before attempt n (1 for the first retry): full jitter over a doubling window. It returns false

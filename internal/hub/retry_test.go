@@ -3,6 +3,7 @@ package hub
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"sync/atomic"
 	"testing"
@@ -35,6 +36,22 @@ func TestReadsAreRetried(t *testing.T) {
 		}
 		if int(n.Load()) != len(statuses)+1 {
 			t.Errorf("%v: %d attempts", statuses, n.Load())
+		}
+	}
+}
+
+func TestRetriesAreReportedWithTheirReason(t *testing.T) {
+	// A cut connection comes first: on a fresh connection net/http does not retry it by itself.
+	for statuses, want := range map[[2]int]string{{0, 503}: "[network 503]", {503, 502}: "[503 502]"} {
+		handler, _ := flaky(statuses[:]...)
+		_, c := newTestHub(t, handler)
+		var reasons []string
+		c.onRetry = func(reason string) { reasons = append(reasons, reason) }
+		if _, err := c.WhoAmI(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if fmt.Sprint(reasons) != want {
+			t.Errorf("%v: retries reported: %q; want %s", statuses, reasons, want)
 		}
 	}
 }

@@ -11,10 +11,11 @@ import (
 // Info is filled in while a request is handled. One request is handled by one goroutine at a time, so plain
 // fields are enough.
 type Info struct {
-	RequestID      string
-	TraceID        string // the caller's own X-Request-Id, sent on to the Hub; "" when hf-micro made the id
-	Route          string // the ServeMux pattern, e.g. "POST /api/repo"
-	UpstreamStatus int    // the Hub's last status for this request; 0 when the Hub was not called or not reached
+	RequestID       string
+	CallerRequestID string       // the caller's own X-Request-Id, sent on to the Hub; "" when hf-micro made the id
+	Trace           TraceContext // the caller's W3C trace context, or a fresh one; sent on to the Hub
+	Route           string       // the ServeMux pattern, e.g. "POST /api/repo"
+	UpstreamStatus  int          // the Hub's last status for this request; 0 when the Hub was not called or not reached
 	// UpstreamDuration is the time spent waiting for the Hub's answers (headers, not bodies).
 	UpstreamDuration time.Duration
 

@@ -6,9 +6,10 @@ import (
 )
 
 // Transport is the one way to the Hub, for the simple API and the drop-in endpoint alike: it sends the
-// caller's own request id on as X-Amzn-Trace-Id (the Hub echoes it inside its X-Request-Id, which ties its
-// logs to the caller's) and records the Hub's status and the time spent waiting on it in the request's Info.
-// So neither the Hub client nor the proxy needs to know about the request's facts.
+// request's W3C trace context (exactly one traceparent, replacing any a caller's headers brought along) and the
+// caller's own request id as X-Amzn-Trace-Id (the Hub echoes it inside its X-Request-Id, which ties its logs
+// to the caller's), and records the Hub's status and the time spent waiting on it in the request's Info. So
+// neither the Hub client nor the proxy needs to know about the request's facts.
 type Transport struct{ Base http.RoundTripper }
 
 func (t Transport) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -16,13 +17,23 @@ func (t Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if info == nil {
 		return t.Base.RoundTrip(req)
 	}
-	if info.TraceID != "" && req.Header.Get("X-Amzn-Trace-Id") == "" {
-		// A RoundTripper must not change the request it is given: send a copy.
-		out := *req
-		out.Header = req.Header.Clone()
-		out.Header.Set("X-Amzn-Trace-Id", info.TraceID)
-		req = &out
+	// A RoundTripper must not change the request it is given: send a copy.
+	out := *req
+	out.Header = req.Header.Clone()
+	if out.Header == nil {
+		out.Header = http.Header{}
 	}
+	if info.CallerRequestID != "" && out.Header.Get("X-Amzn-Trace-Id") == "" {
+		out.Header.Set("X-Amzn-Trace-Id", info.CallerRequestID)
+	}
+	if info.Trace.Parent != "" {
+		out.Header.Set("Traceparent", info.Trace.Parent)
+		out.Header.Del("Tracestate")
+		if info.Trace.State != "" {
+			out.Header.Set("Tracestate", info.Trace.State)
+		}
+	}
+	req = &out
 	start := time.Now()
 	resp, err := t.Base.RoundTrip(req)
 	info.UpstreamDuration += time.Since(start)

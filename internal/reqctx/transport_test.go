@@ -16,7 +16,7 @@ func TestTransportSendsTheTraceAndRecordsTheStatus(t *testing.T) {
 	defer hub.Close()
 	client := &http.Client{Transport: Transport{Base: http.DefaultTransport}}
 
-	info := &Info{RequestID: "req-1", TraceID: "req-1"}
+	info := &Info{RequestID: "req-1", CallerRequestID: "req-1"}
 	req, _ := http.NewRequestWithContext(With(context.Background(), info), "GET", hub.URL, nil)
 	resp, err := client.Do(req)
 	if err != nil {

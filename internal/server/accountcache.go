@@ -69,7 +69,7 @@ func (c *accountCache) get(ctx context.Context, key [sha256.Size]byte, fetch fun
 		c.inflight[key] = call
 		// The call outlives this request if it goes away, and reports into facts of its own.
 		own := reqctx.From(ctx)
-		shared := &reqctx.Info{RequestID: own.RequestID, TraceID: own.TraceID}
+		shared := &reqctx.Info{RequestID: own.RequestID, CallerRequestID: own.CallerRequestID, Trace: own.Trace}
 		// Nor does it write into this request's reply: no budget note.
 		go c.run(withNote(reqctx.With(context.WithoutCancel(ctx), shared), nil), shared, key, call, fetch)
 	}

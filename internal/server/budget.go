@@ -21,6 +21,8 @@ type budgetNote struct {
 	decision budget.Decision
 	// proxied is set for the drop-in, whose proxy copies the Hub's headers onto the reply itself.
 	proxied bool
+	// serverToken is set when the request goes to the Hub with the server's token, whose quota the metrics show.
+	serverToken bool
 }
 
 type noteKey struct{}
@@ -60,13 +62,14 @@ func (d *deps) admit(r *http.Request, caller auth.Caller, bucket hubroute.Bucket
 	}
 	a := d.budgets.Admit(r.Context(), d.shieldKey(caller), caller.String(), bucket, limit)
 	note := noteFrom(r.Context())
-	note.bucket = bucket
+	note.bucket, note.serverToken = bucket, caller.UsesServerToken()
 	if a.Counted {
 		note.counted, note.decision = true, a.Decision
 		a.Decision.SetHeaders(note.header, bucket)
 	}
 	switch {
 	case a.Shielded:
+		d.opts.Metrics.ShieldAnswer(string(bucket))
 		note.header.Set("RateLimit", budget.RateLimit{Bucket: bucket, Remaining: 0, Reset: a.ShieldReset}.String())
 		whose := "hf-micro's Hub token"
 		if !caller.UsesServerToken() {
@@ -76,6 +79,7 @@ func (d *deps) admit(r *http.Request, caller auth.Caller, bucket hubroute.Bucket
 			msg: fmt.Sprintf("the Hub is rate-limiting %s in the %q bucket; hf-micro holds these requests back until it resets in %d s",
 				whose, bucket, seconds(a.ShieldReset))}
 	case a.Counted && !a.Decision.Allowed:
+		d.opts.Metrics.BudgetRefusal(string(bucket))
 		return &apiError{status: http.StatusTooManyRequests, retryAfter: a.Decision.Reset,
 			msg: fmt.Sprintf("%s has used its budget of %d requests per %s in the %q bucket; it resets in %d s",
 				caller, limit.Count, limit.Window, bucket, seconds(a.Decision.Reset))}

@@ -55,6 +55,8 @@ func handleDropIn(d *deps) handlerFunc {
 		if match == nil {
 			return &apiError{status: http.StatusNotFound, msg: "no such endpoint: " + r.URL.Path + "; GET / lists them"}
 		}
+		// The route table's row, not the catch-all "/", names the route in the access log and the metrics.
+		reqctx.From(r.Context()).Route = match.Route
 		var body []byte
 		if match.ReadsBody() {
 			if body, err = io.ReadAll(http.MaxBytesReader(w, r.Body, d.opts.MaxBodyBytes)); err != nil {

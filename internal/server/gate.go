@@ -18,8 +18,10 @@ func (d *deps) withCaller(next handlerFunc) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		caller, err := d.auth.Authenticate(r)
 		if err != nil {
+			d.opts.Metrics.Auth(authFailure(err), "")
 			return authError(w, err)
 		}
+		d.opts.Metrics.Auth("ok", caller.String())
 		info := reqctx.From(r.Context())
 		info.Caller, info.Subject = caller.String(), caller.Subject
 		// Answered here, with the request that knows its caller, so a 401 from the Hub names the right token.
@@ -29,6 +31,16 @@ func (d *deps) withCaller(next handlerFunc) handlerFunc {
 		}
 		return nil
 	}
+}
+
+// authFailure names an authentication failure for the metrics: the caller was refused, or its ID token's
+// issuer could not be reached.
+func authFailure(err error) string {
+	var unavailable *auth.IssuerUnavailableError
+	if errors.As(err, &unavailable) {
+		return "unavailable"
+	}
+	return "refused"
 }
 
 // authError answers a caller that could not be recognised: 401, or 503 when the issuer of its ID token
@@ -79,9 +91,11 @@ func (d *deps) hubForAll(r *http.Request, bucket hubroute.Bucket, targets ...hub
 	whoami := isWhoami(r)
 	for _, t := range targets {
 		if err := d.opts.Policy.Check(t.Action, t.Repo.Namespace); err != nil {
+			d.opts.Metrics.PolicyRefusal("policy")
 			return nil, &apiError{status: http.StatusForbidden, msg: err.Error(), cause: err}
 		}
 		if err := caller.Scopes.Allows(caller.String(), t.Action, t.Type, t.Repo, whoami); err != nil {
+			d.opts.Metrics.PolicyRefusal("scope")
 			return nil, &apiError{status: http.StatusForbidden, msg: err.Error(), cause: err}
 		}
 	}

@@ -9,19 +9,21 @@ import (
 	"time"
 
 	"github.com/hf-micro/hf-micro/internal/hub"
+	"github.com/hf-micro/hf-micro/internal/metrics"
 	"github.com/hf-micro/hf-micro/internal/policy"
 	"github.com/hf-micro/hf-micro/internal/reqctx"
 )
 
-// withRequestID gives every request an id: the caller's X-Request-Id when it is sane, else a new one. The id
+// withRequestID gives every request an id: the caller's X-Request-Id when it is sane, else a new one; and a W3C
+// trace context: the caller's traceparent and tracestate when valid, else a fresh one, for the Hub. The id
 // is echoed in the reply header and in error bodies; the caller's own is also sent on to the Hub, which echoes
 // it in its request id. (Not hf-micro's own ids: a new header value on every request costs the HTTP/2 client
 // its header compression, about a tenth of a request's CPU.)
 func withRequestID(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		info := &reqctx.Info{RequestID: r.Header.Get("X-Request-Id")}
+		info := &reqctx.Info{RequestID: r.Header.Get("X-Request-Id"), Trace: reqctx.TraceFrom(r.Header)}
 		if saneRequestID(info.RequestID) {
-			info.TraceID = info.RequestID
+			info.CallerRequestID = info.RequestID
 		} else {
 			info.RequestID = rand.Text()
 		}
@@ -71,16 +73,19 @@ func (s *statusRecorder) Write(p []byte) (int, error) {
 func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
 
 // withAccessLog writes one line per request, and an audit line for each request that asked to change something
-// on the Hub (whether it was allowed or not). It runs inside withRequestID, so the id is known.
-func withAccessLog(logger *slog.Logger, next http.Handler) http.Handler {
+// on the Hub (whether it was allowed or not), and gives the same facts to the metrics. It runs inside
+// withRequestID, so the id is known.
+func withAccessLog(logger *slog.Logger, m *metrics.Registry, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
+		m.RequestStarted()
 		rec := &statusRecorder{ResponseWriter: w}
 		// Deferred, so that a reply cut off on purpose (http.ErrAbortHandler, as the drop-in proxy does when the
 		// Hub's answer breaks off mid-body) still has its line; the panic then goes on to net/http.
 		defer func() {
 			aborted := recover()
-			logAccess(logger, r, rec, start)
+			status, duration := logAccess(logger, r, rec, start)
+			m.RequestDone(reqctx.From(r.Context()).Route, r.Method, status, duration)
 			if aborted != nil {
 				panic(aborted)
 			}
@@ -89,27 +94,31 @@ func withAccessLog(logger *slog.Logger, next http.Handler) http.Handler {
 	})
 }
 
-// logAccess writes the access line of a request, and its audit line when it asked to change something.
-func logAccess(logger *slog.Logger, r *http.Request, rec *statusRecorder, start time.Time) {
+// logAccess writes the access line of a request, and its audit line when it asked to change something. It
+// returns the status and duration it logged.
+func logAccess(logger *slog.Logger, r *http.Request, rec *statusRecorder, start time.Time) (int, time.Duration) {
 	info := reqctx.From(r.Context())
 	status := rec.status
 	if r.Context().Err() != nil && status == 0 {
 		status = statusClientClosed
 	}
+	duration := time.Since(start)
 	logger.LogAttrs(r.Context(), slog.LevelInfo, "request",
 		slog.String("method", r.Method),
 		slog.String("route", info.Route),
 		slog.String("path", r.URL.EscapedPath()),
 		slog.Int("status", status),
 		slog.Int64("bytes", rec.bytes),
-		slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000),
+		slog.Float64("duration_ms", float64(duration.Microseconds())/1000),
 		slog.Int("upstream_status", info.UpstreamStatus),
 		slog.String("caller", info.Caller),
 		slog.String("request_id", info.RequestID),
+		slog.String("trace_id", info.Trace.TraceID()),
 	)
 	if policy.Action(info.Action).Mutates() {
 		logger.LogAttrs(r.Context(), slog.LevelInfo, "audit",
 			slog.String("request_id", info.RequestID),
+			slog.String("trace_id", info.Trace.TraceID()),
 			slog.String("caller", info.Caller),
 			slog.String("action", info.Action),
 			slog.String("repo", info.Repo),
@@ -119,6 +128,7 @@ func logAccess(logger *slog.Logger, r *http.Request, rec *statusRecorder, start 
 			slog.String("subject", info.Subject), // an identity's ID token "sub", "" for others
 		)
 	}
+	return status, duration
 }
 
 // withRecover turns a panic into a 500 JSON reply and a logged stack, except http.ErrAbortHandler, which

@@ -13,6 +13,7 @@ import (
 	"github.com/hf-micro/hf-micro/internal/budget"
 	"github.com/hf-micro/hf-micro/internal/dropin"
 	"github.com/hf-micro/hf-micro/internal/hub"
+	"github.com/hf-micro/hf-micro/internal/metrics"
 	"github.com/hf-micro/hf-micro/internal/policy"
 	"github.com/hf-micro/hf-micro/internal/reqctx"
 )
@@ -32,6 +33,8 @@ type Options struct {
 	Demo            bool // serving `hf-micro demo`'s fake Hub, which the index page says
 	// Budgets counts principals' requests and holds the Hub shield; nil is a store in memory.
 	Budgets budget.Store
+	// Metrics receives the facts of requests, Hub calls and refusals; nil turns metrics off.
+	Metrics *metrics.Registry
 }
 
 // deps is what handlers are made from.
@@ -63,7 +66,8 @@ func NewServer(logger *slog.Logger, hubClient *hub.Client, opts Options) (http.H
 	}
 	// Every call to the Hub, the simple API's and the drop-in's, goes through one transport that sends the
 	// caller's trace id and records the Hub's answer for the logs, and raises the shield on a 429.
-	hubClient = hubClient.WithTransport(shieldTransport{base: reqctx.Transport{Base: hubClient.Transport()}, store: opts.Budgets})
+	hubClient = hubClient.WithTransport(shieldTransport{base: reqctx.Transport{Base: hubClient.Transport()}, store: opts.Budgets,
+		metrics: opts.Metrics})
 	serverShieldKey := anonymousKey
 	if digest, ok := hubClient.TokenDigest(); ok {
 		serverShieldKey = hex.EncodeToString(digest[:])
@@ -84,7 +88,7 @@ func NewServer(logger *slog.Logger, hubClient *hub.Client, opts Options) (http.H
 	}
 	h = withSecurityHeaders(h)
 	h = withRecover(logger, h)
-	h = withAccessLog(logger, h)
+	h = withAccessLog(logger, opts.Metrics, h)
 	h = withRequestID(h)
 	h = withLingeringClose(h)
 	return h, nil
