@@ -50,7 +50,7 @@ func withCORS(origins []string, next http.Handler) http.Handler {
 }
 
 // corsAllowedHeaders are the request headers Hub clients set beyond the ones browsers always allow.
-const corsAllowedHeaders = "Authorization, Content-Type, Range, X-Request-Id, X-Amzn-Trace-Id, traceparent"
+const corsAllowedHeaders = "Authorization, Content-Type, Range, X-Request-Id, X-Amzn-Trace-Id, traceparent, tracestate"
 
 // corsExposedHeaders are the reply headers Hub clients read (errors, pagination, rate limits, file metadata).
 const corsExposedHeaders = "X-Request-Id, Retry-After, Location, Link, ETag, X-Repo-Commit, X-Linked-Etag, " +
