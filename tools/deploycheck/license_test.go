@@ -98,3 +98,14 @@ func dockerfileLabels(t *testing.T) map[string]string {
 	}
 	return labels
 }
+
+// TestReadmeFitsInOneHead keeps README.md to what a newcomer reads in one go; the rest belongs in docs/.
+func TestReadmeFitsInOneHead(t *testing.T) {
+	info, err := os.Stat(filepath.Join(repoRoot, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Size() > 12288 {
+		t.Errorf("README.md is %d bytes, more than 12 KiB: move detail to docs/", info.Size())
+	}
+}
