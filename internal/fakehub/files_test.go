@@ -1,0 +1,67 @@
+package fakehub
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+)
+
+// TestResolve: a regular file answers 200 with its bytes and git blob ETag; an LFS file a 302 to the CDN with
+// X-Linked-Etag and X-Linked-Size; the CDN serves ranges and counts bytes; an old commit keeps its files; a
+// private repository's file is hidden from others.
+func TestResolve(t *testing.T) {
+	w := newWorld(t)
+	cdn := httptest.NewServer(w.h.CDN())
+	defer cdn.Close()
+	w.h.SetCDN(cdn.URL)
+	w.h.AddFile("model", "alice/public-model", "config.json", []byte(`{"a":1}`), false)
+	big := []byte(strings.Repeat("weights!", 100))
+	w.h.AddFile("model", "alice/public-model", "model.bin", big, true)
+	w.h.AddFile("model", "alice/private-model", "secret.txt", []byte("s"), false)
+
+	r := w.do(t, "GET", "/alice/public-model/resolve/main/config.json", "", nil)
+	if r.status != 200 || string(r.body) != `{"a":1}` || r.header.Get("ETag") != `"`+GitBlobID([]byte(`{"a":1}`))+`"` ||
+		len(r.header.Get("X-Repo-Commit")) != 40 {
+		t.Fatalf("regular file: %d %q %v", r.status, r.body, r.header)
+	}
+	commit := r.header.Get("X-Repo-Commit")
+
+	sum := sha256.Sum256(big)
+	oid := hex.EncodeToString(sum[:])
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := client.Head(w.srv.URL + "/alice/public-model/resolve/" + commit + "/model.bin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	loc := resp.Header.Get("Location")
+	if resp.StatusCode != http.StatusFound || resp.Header.Get("X-Linked-Etag") != `"`+oid+`"` ||
+		resp.Header.Get("X-Linked-Size") != "800" || !strings.HasPrefix(loc, cdn.URL+"/repos/"+oid) {
+		t.Fatalf("LFS file: %d %v", resp.StatusCode, resp.Header)
+	}
+	req, _ := http.NewRequest("GET", loc, nil)
+	req.Header.Set("Range", "bytes=0-7")
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusPartialContent || string(body) != "weights!" || w.h.CDNBytes() != 8 || len(w.h.CDNRequests()) != 1 {
+		t.Fatalf("CDN range: %d %q, %d bytes counted", resp.StatusCode, body, w.h.CDNBytes())
+	}
+
+	if r := w.do(t, "GET", "/alice/private-model/resolve/main/secret.txt", w.bob, nil); r.status != 404 {
+		t.Errorf("private file for bob: %d", r.status)
+	}
+	if r := w.do(t, "GET", "/alice/private-model/resolve/main/secret.txt", w.alice, nil); r.status != 200 {
+		t.Errorf("private file for alice: %d", r.status)
+	}
+	if r := w.do(t, "GET", "/alice/public-model/resolve/main/nope", "", nil); r.status != 404 || r.header.Get("X-Error-Code") != "EntryNotFound" {
+		t.Errorf("missing file: %d %v", r.status, r.header)
+	}
+}
