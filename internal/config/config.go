@@ -52,6 +52,9 @@ type Config struct {
 	IdleTimeout       time.Duration
 	MaxBodyBytes      int64 // largest accepted request body
 
+	CacheDir      string // the download cache's directory; "" = no cache
+	CacheMaxBytes int64  // the download cache's bound
+
 	keys []string // client keys as read, until they are hashed
 }
 
@@ -65,6 +68,7 @@ const (
 	DefaultMaxBodyBytes      = 1 << 20
 	DefaultAccountCacheTTL   = 5 * time.Second
 	DefaultHubMaxConns       = 64
+	DefaultCacheMaxBytes     = 20 << 30
 )
 
 // tokenVariables are read in this order: HF_TOKEN as huggingface_hub names it, HF_ACCESS_TOKEN as the original
@@ -483,6 +487,17 @@ var settings = []setting{
 				return fmt.Errorf("want a positive number of bytes, got %q", v)
 			}
 			c.MaxBodyBytes = n
+			return nil
+		}},
+	{env: "HF_MICRO_CACHE_DIR", usage: "keep downloaded Hub files in this directory and serve them from there (docs/cache.md); empty = no cache",
+		apply: func(c *Config, v string) error { c.CacheDir = v; return nil }},
+	{env: "HF_MICRO_CACHE_MAX_BYTES", usage: "bound on the download cache; the least recently used files are evicted", fallback: strconv.Itoa(DefaultCacheMaxBytes),
+		apply: func(c *Config, v string) error {
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil || n < 1 {
+				return fmt.Errorf("want a positive number of bytes, got %q", v)
+			}
+			c.CacheMaxBytes = n
 			return nil
 		}},
 }
