@@ -72,6 +72,9 @@ func handleDropIn(d *deps) handlerFunc {
 		}
 		// Clients read the Hub's request id; ours is in the log (and the caller's own inside the Hub's).
 		w.Header().Del("X-Request-Id")
+		if handled, err := d.serveCached(w, r, match, targets, client); handled || err != nil {
+			return err
+		}
 		d.dropIn.ServeHTTP(w, r, dropin.Forward{Client: client, PublicBase: d.publicBase(r), Body: forward})
 		return nil
 	}

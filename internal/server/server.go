@@ -11,6 +11,7 @@ import (
 
 	"github.com/hf-micro/hf-micro/internal/auth"
 	"github.com/hf-micro/hf-micro/internal/budget"
+	"github.com/hf-micro/hf-micro/internal/cache"
 	"github.com/hf-micro/hf-micro/internal/dropin"
 	"github.com/hf-micro/hf-micro/internal/hub"
 	"github.com/hf-micro/hf-micro/internal/policy"
@@ -32,6 +33,8 @@ type Options struct {
 	Demo            bool // serving `hf-micro demo`'s fake Hub, which the index page says
 	// Budgets counts principals' requests and holds the Hub shield; nil is a store in memory.
 	Budgets budget.Store
+	// Cache keeps downloaded files (docs/cache.md); nil downloads through the proxy, uncached.
+	Cache *cache.Store
 }
 
 // deps is what handlers are made from.
@@ -47,6 +50,8 @@ type deps struct {
 	opts            Options
 	docs            *apiDocs
 	openAPI         []byte
+	// cdnTransport fetches files from the Hub's CDN for the cache: another host, which gets no credential.
+	cdnTransport http.RoundTripper
 }
 
 // NewServer builds the whole HTTP handler: middleware around the routes.
@@ -69,7 +74,7 @@ func NewServer(logger *slog.Logger, hubClient *hub.Client, opts Options) (http.H
 		serverShieldKey = hex.EncodeToString(digest[:])
 	}
 	d := &deps{logger: logger, hub: hubClient, auth: auth.New(opts.Auth), opts: opts, docs: docs, openAPI: openAPI,
-		budgets: opts.Budgets, serverShieldKey: serverShieldKey}
+		budgets: opts.Budgets, serverShieldKey: serverShieldKey, cdnTransport: hub.NewTransport(hubClient.Timeout())}
 	d.dropIn = newDropIn(d)
 	d.accounts = newAccountCache(opts.AccountCacheTTL)
 
