@@ -229,7 +229,7 @@ func (d *deps) openSource(ctx context.Context, source *url.URL, client *hub.Clie
 		resp.Body.Close()
 		return nil, fmt.Errorf("the file's download answered %s", resp.Status)
 	}
-	return resp.Body, nil
+	return cache.IdleBounded(resp.Body, d.hub.Timeout()), nil
 }
 
 func (d *deps) noRedirects(t http.RoundTripper) *http.Client {
