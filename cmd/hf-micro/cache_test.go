@@ -21,14 +21,13 @@ import (
 // cacheWorld is the fake Hub and its CDN, each on its own loopback address, with acme/m holding an LFS file
 // (model.bin) and a regular one (config.json).
 type cacheWorld struct {
-	hub          *fakehub.Hub
-	hubURL       string
-	token        string // alice's, the server's token
-	weights      []byte
-	config       []byte
-	commit       string // acme/m's head after both files
-	cacheDir     string
-	cacheEnvVars []string
+	hub      *fakehub.Hub
+	hubURL   string
+	token    string // alice's, the server's token
+	weights  []byte
+	config   []byte
+	commit   string // acme/m's head after both files
+	cacheDir string
 }
 
 func newCacheWorld(t *testing.T) *cacheWorld {
