@@ -291,3 +291,36 @@ func TestCacheAccessIsJudgedOnHits(t *testing.T) {
 		t.Errorf("the owner's own token: %d", resp.StatusCode)
 	}
 }
+
+// TestCacheRefs: by default a branch is resolved by the Hub on every download, so a new commit is seen at
+// once; with HF_MICRO_CACHE_REF_TTL the commit a branch named is reused, and the download asks nothing.
+func TestCacheRefs(t *testing.T) {
+	w := newCacheWorld(t)
+	p := w.start(t)
+	main := p.base + "/acme/m/resolve/main/config.json"
+	if resp, body, _ := download(t, "GET", main, "", ""); resp.StatusCode != 200 || !bytes.Equal(body, w.config) {
+		t.Fatalf("first download: %d %q", resp.StatusCode, body)
+	}
+	changed := []byte(`{"model_type":"gpt2"}`)
+	w.hub.AddFile("model", "acme/m", "config.json", changed, false)
+	resp, body, _ := download(t, "GET", main, "", "")
+	if resp.StatusCode != 200 || !bytes.Equal(body, changed) || resp.Header.Get("X-Repo-Commit") == w.commit {
+		t.Fatalf("after a new commit, TTL 0: %d %q %s", resp.StatusCode, body, resp.Header.Get("X-Repo-Commit"))
+	}
+
+	w2 := newCacheWorld(t)
+	p2 := w2.start(t, "HF_MICRO_CACHE_REF_TTL=1h")
+	main2 := p2.base + "/acme/m/resolve/main/config.json"
+	if resp, _, _ := download(t, "GET", main2, "", ""); resp.StatusCode != 200 {
+		t.Fatalf("first download: %d", resp.StatusCode)
+	}
+	w2.hub.ResetRequests()
+	resp, body, _ = download(t, "GET", main2, "", "")
+	if resp.StatusCode != 200 || !bytes.Equal(body, w2.config) || resp.Header.Get("X-Repo-Commit") != w2.commit || len(w2.hub.Requests()) != 0 {
+		t.Fatalf("within the ref TTL: %d %q, %d Hub requests", resp.StatusCode, body, len(w2.hub.Requests()))
+	}
+	// A caller's own token is confirmed by the Hub even within the TTL.
+	if resp, _, _ := download(t, "GET", main2, "", w2.token); resp.StatusCode != 200 || len(w2.hub.Requests()) != 1 {
+		t.Fatalf("own token within the TTL: %d, %d Hub requests", resp.StatusCode, len(w2.hub.Requests()))
+	}
+}

@@ -60,6 +60,7 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger, onListen
 		Demo:            cfg.TokenSource == "demo", // set by demo
 		Budgets:         budgets,
 		Cache:           store,
+		CacheRefTTL:     cfg.CacheRefTTL,
 	})
 	if err != nil {
 		return err

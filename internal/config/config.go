@@ -52,8 +52,9 @@ type Config struct {
 	IdleTimeout       time.Duration
 	MaxBodyBytes      int64 // largest accepted request body
 
-	CacheDir      string // the download cache's directory; "" = no cache
-	CacheMaxBytes int64  // the download cache's bound
+	CacheDir      string        // the download cache's directory; "" = no cache
+	CacheMaxBytes int64         // the download cache's bound
+	CacheRefTTL   time.Duration // how long the cache reuses a branch or tag's commit; 0 = always ask the Hub
 
 	keys []string // client keys as read, until they are hashed
 }
@@ -500,6 +501,8 @@ var settings = []setting{
 			c.CacheMaxBytes = n
 			return nil
 		}},
+	{env: "HF_MICRO_CACHE_REF_TTL", usage: "how long the download cache reuses the commit a branch or tag named, for requests with the server's token; 0 asks the Hub every time", fallback: "0",
+		apply: durationOrZero(func(c *Config) *time.Duration { return &c.CacheRefTTL })},
 }
 
 // setRedisURL checks a Redis URL; the error never repeats it, as it holds the password.

@@ -28,7 +28,8 @@ var cachedHeaders = []string{"X-Repo-Commit", "Etag", "X-Linked-Etag", "X-Linked
 // serveCached answers a judged download from the cache (docs/cache.md); handled is false when the request is
 // for the proxy instead: no cache, another route, or an answer of the Hub's that is not a file (an error, which
 // the proxy passes on as the Hub gives it). A full commit sha the cache knows is answered without the Hub,
-// except for callers with their own Hub token, whose access the Hub confirms first (a HEAD with their token).
+// except for callers with their own Hub token, whose access the Hub confirms first (a HEAD with their token); so
+// is a branch or tag resolved within HF_MICRO_CACHE_REF_TTL (refcache.go).
 func (d *deps) serveCached(w http.ResponseWriter, r *http.Request, match *hubroute.Match, targets []hubroute.Target, client *hub.Client) (handled bool, err error) {
 	store := d.opts.Cache
 	if store == nil || match.Route != resolveRoute || len(targets) != 1 {
@@ -39,9 +40,15 @@ func (d *deps) serveCached(w http.ResponseWriter, r *http.Request, match *hubrou
 		return false, nil
 	}
 	caller, _ := auth.From(r.Context())
-	if isCommit(key.Commit) && caller.UsesServerToken() {
-		if e, ok := store.Lookup(key); ok && d.serveStored(w, r, e) {
-			return true, nil
+	if caller.UsesServerToken() {
+		known := key
+		if commit, ok := d.refs.commit(key); ok {
+			known.Commit = commit
+		}
+		if isCommit(known.Commit) {
+			if e, ok := store.Lookup(known); ok && d.serveStored(w, r, e) {
+				return true, nil
+			}
 		}
 	}
 	answer, err := d.headResolve(r, client)
@@ -51,6 +58,9 @@ func (d *deps) serveCached(w http.ResponseWriter, r *http.Request, match *hubrou
 	e, source, ok := entryFrom(answer, key)
 	if !ok {
 		return false, nil
+	}
+	if caller.UsesServerToken() {
+		d.refs.learn(key, e.Key.Commit)
 	}
 	if store.Has(e.Content) {
 		_ = store.Remember(e) // a failed write only costs a Hub question next time

@@ -35,6 +35,8 @@ type Options struct {
 	Budgets budget.Store
 	// Cache keeps downloaded files (docs/cache.md); nil downloads through the proxy, uncached.
 	Cache *cache.Store
+	// CacheRefTTL is how long a branch or tag's commit is reused for cached downloads; 0 asks the Hub every time.
+	CacheRefTTL time.Duration
 }
 
 // deps is what handlers are made from.
@@ -52,6 +54,7 @@ type deps struct {
 	openAPI         []byte
 	// cdnTransport fetches files from the Hub's CDN for the cache: another host, which gets no credential.
 	cdnTransport http.RoundTripper
+	refs         *refCache
 }
 
 // NewServer builds the whole HTTP handler: middleware around the routes.
@@ -74,7 +77,7 @@ func NewServer(logger *slog.Logger, hubClient *hub.Client, opts Options) (http.H
 		serverShieldKey = hex.EncodeToString(digest[:])
 	}
 	d := &deps{logger: logger, hub: hubClient, auth: auth.New(opts.Auth), opts: opts, docs: docs, openAPI: openAPI,
-		budgets: opts.Budgets, serverShieldKey: serverShieldKey, cdnTransport: hub.NewTransport(hubClient.Timeout())}
+		budgets: opts.Budgets, serverShieldKey: serverShieldKey, cdnTransport: hub.NewTransport(hubClient.Timeout()), refs: newRefCache(opts.CacheRefTTL)}
 	d.dropIn = newDropIn(d)
 	d.accounts = newAccountCache(opts.AccountCacheTTL)
 
