@@ -324,3 +324,23 @@ func TestCacheRefs(t *testing.T) {
 		t.Fatalf("own token within the TTL: %d, %d Hub requests", resp.StatusCode, len(w2.hub.Requests()))
 	}
 }
+
+// TestCacheRegularFileRedirected: a regular file the Hub sends to /api/resolve-cache/ with a relative 307 is
+// followed on the Hub's host, cached by its git blob id, and then served at the commit without the Hub.
+func TestCacheRegularFileRedirected(t *testing.T) {
+	w := newCacheWorld(t)
+	w.hub.RedirectRegularFiles(true)
+	p := w.start(t)
+	resp, body, err := download(t, "GET", p.base+"/acme/m/resolve/main/config.json", "", "")
+	if resp.StatusCode != 200 || err != nil || !bytes.Equal(body, w.config) || resp.Header.Get("Location") != "" {
+		t.Fatalf("cold: %d %q %v", resp.StatusCode, body, resp.Header)
+	}
+	if _, err := os.Stat(filepath.Join(w.cacheDir, "git-sha1", fakehub.GitBlobID(w.config))); err != nil {
+		t.Fatalf("not cached: %v", err)
+	}
+	w.hub.ResetRequests()
+	resp, body, _ = download(t, "GET", p.base+"/acme/m/resolve/"+w.commit+"/config.json", "", "")
+	if resp.StatusCode != 200 || !bytes.Equal(body, w.config) || len(w.hub.Requests()) != 0 {
+		t.Fatalf("hit: %d %q, %d Hub requests", resp.StatusCode, body, len(w.hub.Requests()))
+	}
+}

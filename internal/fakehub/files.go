@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -82,21 +83,38 @@ var resolveRoutes = []string{
 	"GET /{ns}/{name}/resolve/{rev}/{path...}",
 	"GET /datasets/{ns}/{name}/resolve/{rev}/{path...}",
 	"GET /spaces/{ns}/{name}/resolve/{rev}/{path...}",
+	"GET /api/resolve-cache/models/{ns}/{name}/{rev}/{path...}",
+	"GET /api/resolve-cache/datasets/{ns}/{name}/{rev}/{path...}",
+	"GET /api/resolve-cache/spaces/{ns}/{name}/{rev}/{path...}",
 }
 
 // resolveRequest is a download path taken apart.
 type resolveRequest struct {
 	repoType, id, rev, path string
+	resolveCache            bool // /api/resolve-cache/..., where the Hub redirects regular files
 }
 
-// parseResolve reads /{p}{ns}/{name}/resolve/{rev}/{path...} (GET or HEAD); rev is one escaped segment.
+// parseResolve reads /{p}{ns}/{name}/resolve/{rev}/{path...} and /api/resolve-cache/{t}/{ns}/{name}/{rev}/{path...}
+// (GET or HEAD); rev is one escaped segment.
 func parseResolve(r *http.Request) (resolveRequest, bool) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		return resolveRequest{}, false
 	}
 	segs := strings.Split(strings.TrimPrefix(r.URL.EscapedPath(), "/"), "/")
 	rq := resolveRequest{repoType: "model"}
-	if len(segs) > 0 && (segs[0] == "datasets" || segs[0] == "spaces") {
+	if len(segs) > 2 && segs[0] == "api" && segs[1] == "resolve-cache" {
+		switch segs[2] {
+		case "models", "datasets", "spaces":
+		default:
+			return resolveRequest{}, false
+		}
+		rq.repoType, rq.resolveCache = strings.TrimSuffix(segs[2], "s"), true
+		if segs = segs[3:]; len(segs) < 4 {
+			return resolveRequest{}, false
+		}
+		// ns, name, "resolve", rev, path...: read on as a resolve path.
+		segs = slices.Concat(segs[:2], []string{"resolve"}, segs[2:])
+	} else if len(segs) > 0 && (segs[0] == "datasets" || segs[0] == "spaces") {
 		rq.repoType = strings.TrimSuffix(segs[0], "s")
 		segs = segs[1:]
 	}
@@ -113,6 +131,14 @@ func parseResolve(r *http.Request) (resolveRequest, bool) {
 	}
 	rq.id, rq.rev, rq.path = segs[0]+"/"+segs[1], rev, path
 	return rq, true
+}
+
+// RedirectRegularFiles makes downloads of regular files answer as the Hub sometimes does: a relative 307 to
+// /api/resolve-cache/{t}/{repo}/{commit}/{path}, whose 200 carries the bytes, X-Repo-Commit and ETag.
+func (h *Hub) RedirectRegularFiles(on bool) {
+	h.mu.Lock()
+	h.redirectRegular = on
+	h.mu.Unlock()
 }
 
 // resolve answers a download as the Hub does: a regular file with its bytes (Range honoured), an LFS file
@@ -133,7 +159,7 @@ func (h *Hub) resolve(w http.ResponseWriter, r *http.Request, c call, rq resolve
 		files, ok = map[string]*file{}, true // a repository without files
 	}
 	f := files[rq.path]
-	cdn := h.cdn.base
+	cdn, redirectRegular := h.cdn.base, h.redirectRegular && !rq.resolveCache
 	h.mu.Unlock()
 	if !ok {
 		return &hubError{status: http.StatusNotFound, code: "RevisionNotFound", msg: "Invalid rev id: " + rq.rev}
@@ -144,6 +170,11 @@ func (h *Hub) resolve(w http.ResponseWriter, r *http.Request, c call, rq resolve
 	}
 	w.Header().Set("ETag", `"`+f.oid+`"`)
 	w.Header().Set("Accept-Ranges", "bytes")
+	if !f.lfs && redirectRegular {
+		w.Header().Set("Location", "/api/resolve-cache/"+rq.repoType+"s/"+rq.id+"/"+commit+"/"+(&url.URL{Path: rq.path}).EscapedPath()+"?etag=%22"+f.oid+"%22")
+		w.WriteHeader(http.StatusTemporaryRedirect)
+		return nil
+	}
 	if !f.lfs {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(f.content))

@@ -65,3 +65,27 @@ func TestResolve(t *testing.T) {
 		t.Errorf("missing file: %d %v", r.status, r.header)
 	}
 }
+
+// TestResolveRegularFileRedirect: with RedirectRegularFiles, a regular file answers a relative 307 to
+// /api/resolve-cache/..., which serves the bytes with X-Repo-Commit and ETag.
+func TestResolveRegularFileRedirect(t *testing.T) {
+	w := newWorld(t)
+	w.h.AddFile("dataset", "alice/data", "dir/a b.txt", []byte("hello\n"), false)
+	w.h.RedirectRegularFiles(true)
+	req, _ := http.NewRequest("HEAD", w.srv.URL+"/datasets/alice/data/resolve/main/dir/a%20b.txt", nil)
+	resp, err := http.DefaultTransport.RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	loc := resp.Header.Get("Location")
+	commit := resp.Header.Get("X-Repo-Commit")
+	if resp.StatusCode != http.StatusTemporaryRedirect || !strings.HasPrefix(loc, "/api/resolve-cache/datasets/alice/data/"+commit+"/dir/a%20b.txt?") {
+		t.Fatalf("regular file, redirected: %d %v", resp.StatusCode, resp.Header)
+	}
+	r := w.do(t, "GET", loc, "", nil)
+	if r.status != 200 || string(r.body) != "hello\n" || r.header.Get("X-Repo-Commit") != commit ||
+		r.header.Get("ETag") != `"ce013625030ba8dba906f756967f9e9ca394464a"` {
+		t.Fatalf("resolve-cache: %d %q %v", r.status, r.body, r.header)
+	}
+}

@@ -58,6 +58,8 @@ type Hub struct {
 	quota    int    // requests per rate-limit window; a field so tests can lower it
 	seq      uint32 // counts everything created: makes ObjectIds unique and orders listings
 	cdn      cdn    // LFS objects, served by CDN() on another address
+	// redirectRegular answers regular files with a 307 to /api/resolve-cache/... (RedirectRegularFiles).
+	redirectRegular bool
 }
 
 type user struct {

@@ -163,26 +163,44 @@ func setCachedHeaders(h http.Header, e cache.Entry) {
 	h.Set("Accept-Ranges", "bytes")
 }
 
-// headResolve asks the Hub about a download as the proxy would (the same credential), without following
-// its redirect: the answer names the commit, the content and where the bytes are.
+// headResolve asks the Hub about a download as the proxy would (the same credential): the answer names the
+// commit, the content and where the bytes are. A redirect to another host (the CDN) is not followed; one on
+// the Hub's own host without X-Linked-Size (a regular file sent to /api/resolve-cache/...) is, once, as
+// huggingface_hub does, so the answer is the file's 200.
 func (d *deps) headResolve(r *http.Request, client *hub.Client) (*http.Response, error) {
 	ctx, cancel := context.WithTimeout(r.Context(), d.hub.Timeout())
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodHead, strings.TrimSuffix(d.hub.Base().String(), "/")+r.URL.EscapedPath(), nil)
+	target, err := url.Parse(strings.TrimSuffix(d.hub.Base().String(), "/") + r.URL.EscapedPath())
 	if err != nil {
 		return nil, err
 	}
-	req.Header.Set("Accept-Encoding", "identity")
-	if ua := r.Header.Get("User-Agent"); ua != "" {
-		req.Header.Set("User-Agent", ua)
+	for hop := 0; ; hop++ {
+		req, err := http.NewRequestWithContext(ctx, http.MethodHead, target.String(), nil)
+		if err != nil {
+			return nil, err
+		}
+		req.Header.Set("Accept-Encoding", "identity")
+		if ua := r.Header.Get("User-Agent"); ua != "" {
+			req.Header.Set("User-Agent", ua)
+		}
+		client.Authorize(req.Header)
+		resp, err := d.noRedirects(d.hub.Transport()).Do(req)
+		if err != nil {
+			return nil, err
+		}
+		resp.Body.Close()
+		loc, lerr := resp.Location()
+		if hop > 0 || lerr != nil || resp.Header.Get("X-Linked-Size") != "" || !d.onHubHost(loc) {
+			return resp, nil
+		}
+		target = loc
 	}
-	client.Authorize(req.Header)
-	resp, err := d.noRedirects(d.hub.Transport()).Do(req)
-	if err != nil {
-		return nil, err
-	}
-	resp.Body.Close()
-	return resp, nil
+}
+
+// onHubHost reports whether u is on the Hub's own host, the only one that gets a credential.
+func (d *deps) onHubHost(u *url.URL) bool {
+	base := d.hub.Base()
+	return u.Scheme == base.Scheme && u.Host == base.Host
 }
 
 // entryFrom reads a Hub HEAD answer: the commit, the content, the size, and where to download the bytes
@@ -204,6 +222,9 @@ func entryFrom(resp *http.Response, key cache.Key) (cache.Entry, *url.URL, bool)
 	source := resp.Request.URL
 	switch resp.StatusCode {
 	case http.StatusOK:
+		if h.Get("X-Linked-Size") != "" {
+			return cache.Entry{}, nil, false // a Xet file-info answer, not the file's bytes
+		}
 		e.Size = resp.ContentLength
 	case http.StatusFound, http.StatusTemporaryRedirect, http.StatusSeeOther, http.StatusMovedPermanently, http.StatusPermanentRedirect:
 		loc, err := resp.Location()
@@ -227,7 +248,7 @@ func (d *deps) openSource(ctx context.Context, source *url.URL, client *hub.Clie
 	}
 	req.Header.Set("Accept-Encoding", "identity")
 	transport := d.cdnTransport
-	if base := d.hub.Base(); source.Scheme == base.Scheme && source.Host == base.Host {
+	if d.onHubHost(source) {
 		client.Authorize(req.Header)
 		transport = d.hub.Transport()
 	}
