@@ -344,3 +344,39 @@ func TestCacheRegularFileRedirected(t *testing.T) {
 		t.Fatalf("hit: %d %q, %d Hub requests", resp.StatusCode, body, len(w.hub.Requests()))
 	}
 }
+
+// TestCacheTwoProcessesOneDirectory: two hf-micro processes on one cache directory, asked for one cold file
+// at once, download it from the CDN once, and each serves what the other stored.
+func TestCacheTwoProcessesOneDirectory(t *testing.T) {
+	w := newCacheWorld(t)
+	p1, p2 := w.start(t), w.start(t)
+	var wg sync.WaitGroup
+	errs := make(chan string, 16)
+	for i := range 16 {
+		base := []string{p1.base, p2.base}[i%2]
+		wg.Go(func() {
+			resp, body, err := download(t, "GET", base+"/acme/m/resolve/main/model.bin", "", "")
+			if resp.StatusCode != 200 || err != nil || !bytes.Equal(body, w.weights) {
+				errs <- fmt.Sprintf("%s: %d, %d bytes, %v", base, resp.StatusCode, len(body), err)
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
+	}
+	if sent := w.hub.CDNBytes(); float64(sent) > 1.05*float64(len(w.weights)) {
+		t.Errorf("the CDN sent %d bytes for a %d-byte file to two processes", sent, len(w.weights))
+	}
+	w.hub.ResetRequests()
+	for _, p := range []*process{p1, p2} {
+		resp, body, _ := download(t, "GET", p.base+"/acme/m/resolve/"+w.commit+"/model.bin", "", "")
+		if resp.StatusCode != 200 || !bytes.Equal(body, w.weights) {
+			t.Errorf("%s, hit: %d", p.base, resp.StatusCode)
+		}
+	}
+	if len(w.hub.Requests()) != 0 {
+		t.Errorf("hits asked the Hub %d times", len(w.hub.Requests()))
+	}
+}

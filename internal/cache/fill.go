@@ -38,11 +38,10 @@ func (s *Store) Fill(ctx context.Context, c Content, size int64, open func(conte
 	if size > s.maxBytes {
 		return 0, ErrTooLarge
 	}
-	s.mu.Lock()
-	if s.blobs[c] != nil {
-		s.mu.Unlock()
+	if s.Has(c) {
 		return 0, nil
 	}
+	s.mu.Lock()
 	if f := s.fills[c]; f != nil {
 		s.mu.Unlock()
 		select {
@@ -56,12 +55,26 @@ func (s *Store) Fill(ctx context.Context, c Content, size int64, open func(conte
 	s.fills[c] = f
 	s.mu.Unlock()
 
-	written, f.err = s.download(ctx, c, size, open, w)
+	written, f.err = s.fillOnce(ctx, c, size, open, w)
 	s.mu.Lock()
 	delete(s.fills, c)
 	s.mu.Unlock()
 	close(f.done)
 	return written, f.err
+}
+
+// fillOnce downloads c unless another process sharing the directory stored it while this one waited for
+// the lock.
+func (s *Store) fillOnce(ctx context.Context, c Content, size int64, open func(context.Context) (io.ReadCloser, error), w io.Writer) (int64, error) {
+	unlock, err := s.lockFill(c)
+	if err != nil {
+		return 0, fmt.Errorf("cache: locking the fill: %w", err)
+	}
+	defer unlock()
+	if s.Has(c) {
+		return 0, nil
+	}
+	return s.download(ctx, c, size, open, w)
 }
 
 // download runs one fill: the body into a temporary file and to w, the hash checked, the file renamed into

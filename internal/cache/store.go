@@ -40,7 +40,7 @@ func Open(dir string, maxBytes int64) (*Store, error) {
 		return nil, fmt.Errorf("cache: the size bound must be positive, not %d", maxBytes)
 	}
 	s := &Store{dir: dir, maxBytes: maxBytes, blobs: map[Content]*blob{}, fills: map[Content]*fill{}}
-	for _, sub := range []string{"tmp", "index", string(SHA256), string(GitSHA1)} {
+	for _, sub := range []string{"tmp", "index", "locks", string(SHA256), string(GitSHA1)} {
 		if err := os.MkdirAll(filepath.Join(dir, sub), 0o700); err != nil {
 			return nil, fmt.Errorf("cache: %w", err)
 		}
@@ -88,18 +88,14 @@ func (s *Store) path(c Content) string { return filepath.Join(s.dir, string(c.Ki
 // OpenContent opens a stored file for reading and marks it used; ok is false when it is not stored. An open
 // file stays readable when it is evicted meanwhile.
 func (s *Store) OpenContent(c Content) (f *os.File, ok bool) {
-	if !c.valid() {
+	if !c.valid() || !s.Has(c) {
 		return nil, false
 	}
 	s.mu.Lock()
-	b := s.blobs[c]
-	if b != nil {
+	if b := s.blobs[c]; b != nil {
 		b.lastUse = time.Now()
 	}
 	s.mu.Unlock()
-	if b == nil {
-		return nil, false
-	}
 	f, err := os.Open(s.path(c))
 	if err != nil {
 		s.forget(c) // removed behind our back
@@ -111,10 +107,22 @@ func (s *Store) OpenContent(c Content) (f *os.File, ok bool) {
 	return f, true
 }
 
-// Has reports whether a content is stored.
+// Has reports whether a content is stored. A file another process sharing the directory stored is found on
+// disk and adopted: a file under its content's name is always whole, as fills rename complete files only.
 func (s *Store) Has(c Content) bool {
+	if !c.valid() {
+		return false
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.blobs[c] != nil {
+		return true
+	}
+	info, err := os.Stat(s.path(c))
+	if err != nil || !info.Mode().IsRegular() {
+		return false
+	}
+	s.addLocked(c, info.Size())
 	return s.blobs[c] != nil
 }
 

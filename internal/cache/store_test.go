@@ -181,3 +181,29 @@ func TestEvictionAndRestart(t *testing.T) {
 		t.Errorf("a file larger than the cache: %v", err)
 	}
 }
+
+// TestTwoStoresOnOneDirectory: stores sharing a directory (two processes) download a file once, and each
+// finds what the other stored.
+func TestTwoStoresOnOneDirectory(t *testing.T) {
+	dir := t.TempDir()
+	s1, _ := Open(dir, 1<<20)
+	s2, _ := Open(dir, 1<<20)
+	g := &gatedSource{source: source{b: bytes.Repeat([]byte("cd"), 1000)}, release: make(chan struct{})}
+	other := &source{b: g.b}
+	c := sha256Content(g.b)
+	done := make(chan error, 2)
+	go func() { _, err := s1.Fill(context.Background(), c, int64(len(g.b)), g.open, nil); done <- err }()
+	for deadline := time.Now().Add(time.Minute); g.opens.Load() == 0 && time.Now().Before(deadline); {
+		time.Sleep(time.Millisecond)
+	}
+	go func() { _, err := s2.Fill(context.Background(), c, int64(len(g.b)), other.open, nil); done <- err }()
+	close(g.release)
+	for range 2 {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if other.opens.Load() != 0 || !bytes.Equal(readAll(t, s2, c), g.b) {
+		t.Fatalf("the second store downloaded %d times", other.opens.Load())
+	}
+}
