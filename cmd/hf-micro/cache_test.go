@@ -380,3 +380,20 @@ func TestCacheTwoProcessesOneDirectory(t *testing.T) {
 		t.Errorf("hits asked the Hub %d times", len(w.hub.Requests()))
 	}
 }
+
+// TestRealClientDownloadThroughCache runs @huggingface/hub's downloadFile through the cache twice: the file
+// arrives whole both times, the CDN is asked once, never with a credential, and only by hf-micro.
+func TestRealClientDownloadThroughCache(t *testing.T) {
+	node := requireJSClient(t)
+	w := newCacheWorld(t)
+	key := auth.GenerateKey()
+	p := w.start(t, "HF_MICRO_API_KEYS="+key)
+	for run := 1; run <= 2; run++ {
+		runJSTest(t, node, p, "download.test.mjs", "HF_MICRO_KEY="+key, "HF_MICRO_REPO=acme/m",
+			"HF_MICRO_PATH=model.bin", "HF_MICRO_SHA256="+sha256Hex(w.weights))
+		if n := len(w.hub.CDNRequests()); n != 1 {
+			t.Fatalf("after run %d the CDN had %d requests, want 1", run, n)
+		}
+	}
+	noCredentialReachedTheCDN(t, w.hub)
+}
