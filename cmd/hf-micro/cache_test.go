@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 
@@ -22,6 +23,7 @@ import (
 // (model.bin) and a regular one (config.json).
 type cacheWorld struct {
 	hub      *fakehub.Hub
+	hubSrv   *httptest.Server
 	hubURL   string
 	token    string // alice's, the server's token
 	weights  []byte
@@ -39,7 +41,7 @@ func newCacheWorld(t *testing.T) *cacheWorld {
 	t.Cleanup(cdn.Close)
 	fake.SetCDN(cdn.URL)
 	fake.AddRepo("model", "acme/m", false)
-	w := &cacheWorld{hub: fake, hubURL: hubSrv.URL, token: token, cacheDir: t.TempDir(),
+	w := &cacheWorld{hub: fake, hubSrv: hubSrv, hubURL: hubSrv.URL, token: token, cacheDir: t.TempDir(),
 		weights: patterned(3<<20+12345, 7), config: []byte(`{"model_type":"bert"}`)}
 	fake.AddFile("model", "acme/m", "config.json", w.config, false)
 	fake.AddFile("model", "acme/m", "model.bin", w.weights, true)
@@ -396,4 +398,40 @@ func TestRealClientDownloadThroughCache(t *testing.T) {
 		}
 	}
 	noCredentialReachedTheCDN(t, w.hub)
+}
+
+// TestCacheOffline: with HF_MICRO_OFFLINE, and when the Hub cannot be reached, files cached at a full commit
+// sha are still served; everything else is a 503 JSON error that says why, and offline asks the Hub nothing.
+func TestCacheOffline(t *testing.T) {
+	w := newCacheWorld(t)
+	online := w.start(t)
+	if resp, _, err := download(t, "GET", online.base+"/acme/m/resolve/main/model.bin", "", ""); resp.StatusCode != 200 || err != nil {
+		t.Fatalf("filling: %d %v", resp.StatusCode, err)
+	}
+	atCommit := "/acme/m/resolve/" + w.commit + "/model.bin"
+	unavailable := func(p *process, path, want string) {
+		t.Helper()
+		status, reply := call(t, "GET", p.base+path, "")
+		if msg, _ := reply["error"].(string); status != 503 || !strings.Contains(msg, want) {
+			t.Errorf("GET %s: %d %v, want 503 saying %q", path, status, reply, want)
+		}
+	}
+
+	offline := w.start(t, "HF_MICRO_OFFLINE=true")
+	w.hub.ResetRequests()
+	if resp, body, _ := download(t, "GET", offline.base+atCommit, "", ""); resp.StatusCode != 200 || !bytes.Equal(body, w.weights) {
+		t.Fatalf("offline, cached at a full sha: %d", resp.StatusCode)
+	}
+	unavailable(offline, "/acme/m/resolve/main/model.bin", "offline")
+	unavailable(offline, "/api/models/acme/m", "offline")
+	unavailable(offline, "/api/account", "offline")
+	if n := len(w.hub.Requests()); n != 0 {
+		t.Errorf("offline, the Hub got %d requests", n)
+	}
+
+	w.hubSrv.Close()
+	if resp, body, _ := download(t, "GET", online.base+atCommit, "", ""); resp.StatusCode != 200 || !bytes.Equal(body, w.weights) {
+		t.Fatalf("Hub down, cached at a full sha: %d", resp.StatusCode)
+	}
+	unavailable(online, "/acme/m/resolve/main/model.bin", "cannot be reached")
 }

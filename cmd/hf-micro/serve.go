@@ -61,6 +61,7 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger, onListen
 		Budgets:         budgets,
 		Cache:           store,
 		CacheRefTTL:     cfg.CacheRefTTL,
+		Offline:         cfg.Offline,
 	})
 	if err != nil {
 		return err

@@ -55,6 +55,7 @@ type Config struct {
 	CacheDir      string        // the download cache's directory; "" = no cache
 	CacheMaxBytes int64         // the download cache's bound
 	CacheRefTTL   time.Duration // how long the cache reuses a branch or tag's commit; 0 = always ask the Hub
+	Offline       bool          // never call the Hub; serve what the cache holds
 
 	keys []string // client keys as read, until they are hashed
 }
@@ -501,6 +502,8 @@ var settings = []setting{
 			c.CacheMaxBytes = n
 			return nil
 		}},
+	{env: "HF_MICRO_OFFLINE", usage: "never call the Hub: serve files the download cache holds at a full commit sha (or a ref within HF_MICRO_CACHE_REF_TTL) to callers using the server's token, and answer everything else 503", fallback: "false",
+		apply: boolean(func(c *Config) *bool { return &c.Offline })},
 	{env: "HF_MICRO_CACHE_REF_TTL", usage: "how long the download cache reuses the commit a branch or tag named, for requests with the server's token; 0 asks the Hub every time", fallback: "0",
 		apply: durationOrZero(func(c *Config) *time.Duration { return &c.CacheRefTTL })},
 }

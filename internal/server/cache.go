@@ -53,7 +53,10 @@ func (d *deps) serveCached(w http.ResponseWriter, r *http.Request, match *hubrou
 	}
 	answer, err := d.headResolve(r, client)
 	if err != nil {
-		return false, nil // the proxy asks again and answers the failure as it answers every other
+		if r.Context().Err() != nil {
+			return true, r.Context().Err()
+		}
+		return true, hubUnreachable(err)
 	}
 	e, source, ok := entryFrom(answer, key)
 	if !ok {

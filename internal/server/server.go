@@ -37,6 +37,8 @@ type Options struct {
 	Cache *cache.Store
 	// CacheRefTTL is how long a branch or tag's commit is reused for cached downloads; 0 asks the Hub every time.
 	CacheRefTTL time.Duration
+	// Offline never calls the Hub (offline.go).
+	Offline bool
 }
 
 // deps is what handlers are made from.
@@ -71,6 +73,9 @@ func NewServer(logger *slog.Logger, hubClient *hub.Client, opts Options) (http.H
 	}
 	// Every call to the Hub, the simple API's and the drop-in's, goes through one transport that sends the
 	// caller's trace id and records the Hub's answer for the logs, and raises the shield on a 429.
+	if opts.Offline {
+		hubClient = hubClient.WithTransport(offlineTransport{})
+	}
 	hubClient = hubClient.WithTransport(shieldTransport{base: reqctx.Transport{Base: hubClient.Transport()}, store: opts.Budgets})
 	serverShieldKey := anonymousKey
 	if digest, ok := hubClient.TokenDigest(); ok {
