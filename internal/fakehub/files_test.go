@@ -89,3 +89,24 @@ func TestResolveRegularFileRedirect(t *testing.T) {
 		t.Fatalf("resolve-cache: %d %q %v", r.status, r.body, r.header)
 	}
 }
+
+// TestTreeAndPathsInfo: listings show files with lfs and xetHash for LFS files, folders as directories unless
+// recursive; paths-info answers the paths asked for (form or JSON) that exist.
+func TestTreeAndPathsInfo(t *testing.T) {
+	w := newWorld(t)
+	w.h.AddFile("model", "alice/public-model", "config.json", []byte("{}"), false)
+	w.h.AddFile("model", "alice/public-model", "sub/model.bin", []byte("weights"), true)
+	r := w.do(t, "GET", "/api/models/alice/public-model/tree/main", "", nil)
+	if r.status != 200 || !strings.Contains(string(r.body), `"path":"config.json"`) || !strings.Contains(string(r.body), `{"type":"directory"`) ||
+		strings.Contains(string(r.body), "xetHash") {
+		t.Fatalf("tree: %d %s", r.status, r.body)
+	}
+	r = w.do(t, "GET", "/api/models/alice/public-model/tree/main?recursive=true", "", nil)
+	if !strings.Contains(string(r.body), `"path":"sub/model.bin","lfs":{"oid":"`) || !strings.Contains(string(r.body), `"xetHash":"`) {
+		t.Fatalf("recursive tree: %s", r.body)
+	}
+	r = w.do(t, "POST", "/api/models/alice/public-model/paths-info/main", "", map[string]any{"paths": []string{"sub/model.bin", "nope"}})
+	if r.status != 200 || strings.Count(string(r.body), `"path"`) != 1 || !strings.Contains(string(r.body), `"xetHash"`) {
+		t.Fatalf("paths-info: %d %s", r.status, r.body)
+	}
+}

@@ -60,6 +60,11 @@ func (h *Hub) endpoints() map[string]handlerFunc {
 		// clients always encode the revision, and a proxy that decodes it should be caught.
 		e["GET "+base+"/{ns}/{name}/revision/{rev}"] = h.repoInfo(t)
 		e["PUT "+base+"/{ns}/{name}/settings"] = h.updateSettings(t)
+		if t != "kernel" {
+			e["GET "+base+"/{ns}/{name}/tree/{rev}"] = h.tree(t)
+			e["GET "+base+"/{ns}/{name}/tree/{rev}/{path...}"] = h.tree(t)
+			e["POST "+base+"/{ns}/{name}/paths-info/{rev}"] = h.pathsInfo(t)
+		}
 	}
 	return e
 }
