@@ -435,3 +435,39 @@ func TestCacheOffline(t *testing.T) {
 	}
 	unavailable(online, "/acme/m/resolve/main/model.bin", "cannot be reached")
 }
+
+// TestCacheStripsXetHashes: with the cache on, tree and paths-info listings lose xetHash, so huggingface_hub
+// downloads through /resolve/ and the cache rather than from Xet storage; without the cache they keep it.
+func TestCacheStripsXetHashes(t *testing.T) {
+	w := newCacheWorld(t)
+	cached := w.start(t)
+	plain := startBinary(t, nil, "HF_TOKEN="+w.token, "HF_ENDPOINT="+w.hubURL)
+	listing := func(p *process, method, path, body string) string {
+		t.Helper()
+		req, _ := http.NewRequest(method, p.base+path, strings.NewReader(body))
+		if body != "" {
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		out, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != 200 || !strings.Contains(string(out), `"path":"model.bin"`) {
+			t.Fatalf("%s %s: %d %s", method, path, resp.StatusCode, out)
+		}
+		return string(out)
+	}
+	for _, q := range [][3]string{
+		{"GET", "/api/models/acme/m/tree/main?recursive=true", ""},
+		{"POST", "/api/models/acme/m/paths-info/" + w.commit, "paths=model.bin&paths=config.json"},
+	} {
+		if got := listing(cached, q[0], q[1], q[2]); strings.Contains(got, "xetHash") || !strings.Contains(got, `"lfs":`) {
+			t.Errorf("with the cache, %s %s: %s", q[0], q[1], got)
+		}
+		if got := listing(plain, q[0], q[1], q[2]); !strings.Contains(got, `"xetHash"`) {
+			t.Errorf("without the cache, %s %s lost xetHash: %s", q[0], q[1], got)
+		}
+	}
+}

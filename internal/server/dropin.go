@@ -75,7 +75,11 @@ func handleDropIn(d *deps) handlerFunc {
 		if handled, err := d.serveCached(w, r, match, targets, client); handled || err != nil {
 			return err
 		}
-		d.dropIn.ServeHTTP(w, r, dropin.Forward{Client: client, PublicBase: d.publicBase(r), Body: forward})
+		f := dropin.Forward{Client: client, PublicBase: d.publicBase(r), Body: forward}
+		if d.opts.Cache != nil && xetListingRoutes[match.Route] {
+			f.ModifyResponse = stripXetHashes // downloads then come through the cache (xet.go)
+		}
+		d.dropIn.ServeHTTP(w, r, f)
 		return nil
 	}
 }
