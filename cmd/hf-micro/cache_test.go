@@ -471,3 +471,28 @@ func TestCacheStripsXetHashes(t *testing.T) {
 		}
 	}
 }
+
+// TestCacheCannotStore: when the cache cannot write files (here its tmp folder is gone, as good as a full
+// disk), a download still reaches the caller whole, checked, and is not cached; one that was to be served
+// from the cache only once stored (a Range on a cold file) gets the Hub's own answer instead.
+func TestCacheCannotStore(t *testing.T) {
+	w := newCacheWorld(t)
+	p := w.start(t)
+	tmp := filepath.Join(w.cacheDir, "tmp")
+	if err := os.RemoveAll(tmp); err != nil {
+		t.Fatal(err)
+	}
+	writeText(t, tmp, "not a folder")
+	resp, body, err := download(t, "GET", p.base+"/acme/m/resolve/main/model.bin", "", "")
+	if resp.StatusCode != 200 || err != nil || !bytes.Equal(body, w.weights) {
+		t.Fatalf("GET: %d, %d bytes, %v", resp.StatusCode, len(body), err)
+	}
+	if _, err := os.Stat(filepath.Join(w.cacheDir, "sha256", sha256Hex(w.weights))); err == nil {
+		t.Error("the file was cached")
+	}
+	waitFor(t, func() bool { return strings.Contains(p.stderr.String(), "download served but not cached") })
+	resp, _, _ = download(t, "GET", p.base+"/acme/m/resolve/main/model.bin", "bytes=0-9", "")
+	if resp.StatusCode != http.StatusFound || resp.Header.Get("Location") == "" {
+		t.Errorf("Range on a file that cannot be stored: %d %v", resp.StatusCode, resp.Header)
+	}
+}

@@ -78,21 +78,25 @@ func (s *Store) fillOnce(ctx context.Context, c Content, size int64, open func(c
 }
 
 // download runs one fill: the body into a temporary file and to w, the hash checked, the file renamed into
-// place, and only then the held-back piece written to w.
+// place, and only then the held-back piece written to w. When the file cannot be stored (the disk is full),
+// the download still goes on to w, checked the same way, and ends with an ErrNotStored.
 func (s *Store) download(ctx context.Context, c Content, size int64, open func(context.Context) (io.ReadCloser, error), w io.Writer) (written int64, err error) {
 	body, err := open(ctx)
 	if err != nil {
 		return 0, err
 	}
 	defer body.Close()
-	tmp, err := os.CreateTemp(filepath.Join(s.dir, "tmp"), "fill-*")
-	if err != nil {
-		return 0, fmt.Errorf("cache: %w", err)
+	tmp, storeErr := s.createTemp(filepath.Join(s.dir, "tmp"), "fill-*")
+	dropTemp := func() {
+		if tmp != nil {
+			tmp.Close()
+			os.Remove(tmp.Name())
+			tmp = nil
+		}
 	}
 	defer func() {
 		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
+			dropTemp()
 		}
 	}()
 	h := c.hasher(size)
@@ -105,8 +109,11 @@ func (s *Store) download(ctx context.Context, c Content, size int64, open func(c
 				return written, ErrMismatch
 			}
 			h.Write(buf[:n])
-			if _, werr := tmp.Write(buf[:n]); werr != nil {
-				return written, fmt.Errorf("cache: writing the file: %w", werr)
+			if tmp != nil {
+				if _, werr := tmp.Write(buf[:n]); werr != nil {
+					storeErr = werr
+					dropTemp()
+				}
 			}
 			if w != nil && len(held) > 0 {
 				m, werr := w.Write(held)
@@ -129,18 +136,45 @@ func (s *Store) download(ctx context.Context, c Content, size int64, open func(c
 	if !c.matches(h) {
 		return written, ErrMismatch
 	}
-	if err = tmp.Close(); err != nil {
-		return written, fmt.Errorf("cache: %w", err)
+	if storeErr == nil {
+		if storeErr = tmp.Close(); storeErr == nil {
+			storeErr = os.Rename(tmp.Name(), s.path(c))
+		}
+		if storeErr == nil {
+			s.mu.Lock()
+			s.addLocked(c, size)
+			s.mu.Unlock()
+		} else {
+			os.Remove(tmp.Name())
+		}
+		tmp = nil
 	}
-	if err = os.Rename(tmp.Name(), s.path(c)); err != nil {
-		return written, fmt.Errorf("cache: %w", err)
-	}
-	s.mu.Lock()
-	s.addLocked(c, size)
-	s.mu.Unlock()
 	if w != nil && len(held) > 0 {
 		m, _ := w.Write(held)
 		written += int64(m)
 	}
+	if storeErr != nil {
+		return written, &NotStoredError{Err: storeErr}
+	}
 	return written, nil
+}
+
+// NotStoredError is a download that was checked and delivered but could not be stored (the disk is full).
+type NotStoredError struct{ Err error }
+
+func (e *NotStoredError) Error() string { return "cache: the file was not stored: " + e.Err.Error() }
+func (e *NotStoredError) Unwrap() error { return e.Err }
+
+// tempFile is where a fill writes; a test can make one that fails, as a full disk does.
+type tempFile interface {
+	io.WriteCloser
+	Name() string
+}
+
+func createTemp(dir, pattern string) (tempFile, error) {
+	f, err := os.CreateTemp(dir, pattern)
+	if err != nil {
+		return nil, err // not a nil *os.File in a non-nil interface
+	}
+	return f, nil
 }

@@ -26,6 +26,8 @@ type Store struct {
 	blobs map[Content]*blob // what is on disk
 	used  int64             // the sum of the blobs' sizes
 	fills map[Content]*fill // fills in progress
+
+	createTemp func(dir, pattern string) (tempFile, error) // os.CreateTemp, but for tests of a full disk
 }
 
 type blob struct {
@@ -39,7 +41,7 @@ func Open(dir string, maxBytes int64) (*Store, error) {
 	if maxBytes <= 0 {
 		return nil, fmt.Errorf("cache: the size bound must be positive, not %d", maxBytes)
 	}
-	s := &Store{dir: dir, maxBytes: maxBytes, blobs: map[Content]*blob{}, fills: map[Content]*fill{}}
+	s := &Store{dir: dir, maxBytes: maxBytes, blobs: map[Content]*blob{}, fills: map[Content]*fill{}, createTemp: createTemp}
 	for _, sub := range []string{"tmp", "index", "locks", string(SHA256), string(GitSHA1)} {
 		if err := os.MkdirAll(filepath.Join(dir, sub), 0o700); err != nil {
 			return nil, fmt.Errorf("cache: %w", err)

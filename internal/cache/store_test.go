@@ -207,3 +207,45 @@ func TestTwoStoresOnOneDirectory(t *testing.T) {
 		t.Fatalf("the second store downloaded %d times", other.opens.Load())
 	}
 }
+
+// failingFile is a temporary file on a disk that fills up after limit bytes.
+type failingFile struct {
+	*os.File
+	limit int
+}
+
+func (f *failingFile) Write(p []byte) (int, error) {
+	if len(p) > f.limit {
+		return 0, errors.New("no space left on device")
+	}
+	f.limit -= len(p)
+	return f.File.Write(p)
+}
+
+// TestDiskFull: when the file cannot be written (a full disk, at creation or midway), the checked download
+// still reaches the caller whole, the error says it was not stored, nothing is stored and no temporary file
+// is left.
+func TestDiskFull(t *testing.T) {
+	for _, limit := range []int{-1, 300_000} {
+		dir := t.TempDir()
+		s, _ := Open(dir, 1<<20)
+		s.createTemp = func(dir, pattern string) (tempFile, error) {
+			if limit < 0 {
+				return nil, errors.New("no space left on device")
+			}
+			f, err := os.CreateTemp(dir, pattern)
+			return &failingFile{File: f, limit: limit}, err
+		}
+		src := &source{b: bytes.Repeat([]byte("0123456789"), 70_000)}
+		c := sha256Content(src.b)
+		var got bytes.Buffer
+		n, err := s.Fill(context.Background(), c, int64(len(src.b)), src.open, &got)
+		var notStored *NotStoredError
+		if !errors.As(err, &notStored) || n != int64(len(src.b)) || !bytes.Equal(got.Bytes(), src.b) || s.Has(c) {
+			t.Fatalf("limit %d: %d written, %v, stored %v", limit, n, err, s.Has(c))
+		}
+		if left, _ := os.ReadDir(filepath.Join(dir, "tmp")); len(left) != 0 {
+			t.Errorf("limit %d: temporary files left: %v", limit, left)
+		}
+	}
+}

@@ -66,7 +66,9 @@ func (d *deps) serveCached(w http.ResponseWriter, r *http.Request, match *hubrou
 		d.refs.learn(key, e.Key.Commit)
 	}
 	if store.Has(e.Content) {
-		_ = store.Remember(e) // a failed write only costs a Hub question next time
+		if known, ok := store.Lookup(e.Key); !ok || known.Content != e.Content {
+			_ = store.Remember(e) // a failed write only costs a Hub question next time
+		}
 		if d.serveStored(w, r, e) {
 			return true, nil
 		}
@@ -105,7 +107,11 @@ func (d *deps) fillAndServe(w http.ResponseWriter, r *http.Request, e cache.Entr
 			return &apiError{status: http.StatusBadGateway, msg: "the file was evicted from the cache as it was stored; retry"}
 		}
 		return nil
-	case errors.Is(err, cache.ErrTooLarge) && (stream == nil || !stream.sent):
+	case errors.As(err, new(*cache.NotStoredError)) && written == e.Size:
+		d.logger.WarnContext(r.Context(), "download served but not cached", "error", err.Error(), "content", e.Content.String())
+		return nil
+	case (errors.Is(err, cache.ErrTooLarge) || errors.As(err, new(*cache.NotStoredError))) && (stream == nil || !stream.sent):
+		// Not cacheable here and now (too large, or the disk is full): the caller gets the Hub's own answer.
 		d.dropIn.ServeHTTP(w, r, dropin.Forward{Client: client, PublicBase: d.publicBase(r)})
 		return nil
 	case stream != nil && stream.sent:
