@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/hf-micro/hf-micro/internal/budget"
+	"github.com/hf-micro/hf-micro/internal/cache"
 	"github.com/hf-micro/hf-micro/internal/config"
 	"github.com/hf-micro/hf-micro/internal/hub"
 	"github.com/hf-micro/hf-micro/internal/metrics"
@@ -44,6 +45,13 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger, onListen
 	if closer, ok := budgets.(interface{ Close() error }); ok {
 		defer closer.Close()
 	}
+	var store *cache.Store
+	if cfg.CacheDir != "" {
+		if store, err = cache.Open(cfg.CacheDir, cfg.CacheMaxBytes); err != nil {
+			return fmt.Errorf("HF_MICRO_CACHE_DIR: %w", err)
+		}
+		logger.Info("download cache", slog.String("dir", cfg.CacheDir), slog.Int64("max_bytes", cfg.CacheMaxBytes), slog.Int64("used_bytes", store.Used()))
+	}
 	var draining atomic.Bool
 	handler, err := server.NewServer(logger, hubClient, server.Options{
 		Version:      buildVersion(),
@@ -58,6 +66,9 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger, onListen
 		Demo:            cfg.TokenSource == "demo", // set by demo
 		Budgets:         budgets,
 		Metrics:         reg,
+		Cache:           store,
+		CacheRefTTL:     cfg.CacheRefTTL,
+		Offline:         cfg.Offline,
 	})
 	if err != nil {
 		return err

@@ -54,6 +54,11 @@ type Config struct {
 	IdleTimeout       time.Duration
 	MaxBodyBytes      int64 // largest accepted request body
 
+	CacheDir      string        // the download cache's directory; "" = no cache
+	CacheMaxBytes int64         // the download cache's bound
+	CacheRefTTL   time.Duration // how long the cache reuses a branch or tag's commit; 0 = always ask the Hub
+	Offline       bool          // never call the Hub; serve what the cache holds
+
 	keys []string // client keys as read, until they are hashed
 }
 
@@ -67,6 +72,7 @@ const (
 	DefaultMaxBodyBytes      = 1 << 20
 	DefaultAccountCacheTTL   = 5 * time.Second
 	DefaultHubMaxConns       = 64
+	DefaultCacheMaxBytes     = 20 << 30
 )
 
 // tokenVariables are read in this order: HF_TOKEN as huggingface_hub names it, HF_ACCESS_TOKEN as the original
@@ -505,6 +511,21 @@ var settings = []setting{
 			c.MaxBodyBytes = n
 			return nil
 		}},
+	{env: "HF_MICRO_CACHE_DIR", usage: "keep downloaded Hub files in this directory and serve them from there (docs/cache.md); empty = no cache",
+		apply: func(c *Config, v string) error { c.CacheDir = v; return nil }},
+	{env: "HF_MICRO_CACHE_MAX_BYTES", usage: "bound on the download cache; the least recently used files are evicted", fallback: strconv.Itoa(DefaultCacheMaxBytes),
+		apply: func(c *Config, v string) error {
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil || n < 1 {
+				return fmt.Errorf("want a positive number of bytes, got %q", v)
+			}
+			c.CacheMaxBytes = n
+			return nil
+		}},
+	{env: "HF_MICRO_OFFLINE", usage: "never call the Hub: serve files the download cache holds at a full commit sha (or a ref within HF_MICRO_CACHE_REF_TTL) to callers using the server's token, and answer everything else 503", fallback: "false",
+		apply: boolean(func(c *Config) *bool { return &c.Offline })},
+	{env: "HF_MICRO_CACHE_REF_TTL", usage: "how long the download cache reuses the commit a branch or tag named, for requests with the server's token; 0 asks the Hub every time", fallback: "0",
+		apply: durationOrZero(func(c *Config) *time.Duration { return &c.CacheRefTTL })},
 }
 
 // setRedisURL checks a Redis URL; the error never repeats it, as it holds the password.

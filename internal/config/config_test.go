@@ -36,7 +36,7 @@ func TestDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	if cfg.Endpoint != "https://huggingface.co" || cfg.Addr != ":8080" || cfg.LogLevel != slog.LevelInfo || cfg.LogFormat != "json" ||
-		cfg.HubTimeout != 30*time.Second || cfg.ShutdownTimeout != 20*time.Second || cfg.MaxBodyBytes != 1<<20 || cfg.HubMaxConns != 64 ||
+		cfg.HubTimeout != 30*time.Second || cfg.ShutdownTimeout != 20*time.Second || cfg.MaxBodyBytes != 1<<20 || cfg.HubMaxConns != 64 || cfg.CacheDir != "" || cfg.CacheMaxBytes != 20<<30 ||
 		cfg.ReadHeaderTimeout != 10*time.Second || cfg.IdleTimeout != 120*time.Second {
 		t.Errorf("defaults = %+v", cfg)
 	}
@@ -146,6 +146,7 @@ func TestInvalidValues(t *testing.T) {
 		{vars: map[string]string{"HF_MICRO_HUB_TIMEOUT": "soon"}, wantName: "HF_MICRO_HUB_TIMEOUT"},
 		{vars: map[string]string{"HF_MICRO_SHUTDOWN_TIMEOUT": "-1s"}, wantName: "HF_MICRO_SHUTDOWN_TIMEOUT"},
 		{vars: map[string]string{"HF_MICRO_MAX_BODY_BYTES": "0"}, wantName: "HF_MICRO_MAX_BODY_BYTES"},
+		{vars: map[string]string{"HF_MICRO_CACHE_MAX_BYTES": "0"}, wantName: "HF_MICRO_CACHE_MAX_BYTES"},
 		{vars: map[string]string{"HF_MICRO_DRAIN_DELAY": "-1s"}, wantName: "HF_MICRO_DRAIN_DELAY"},
 		{vars: map[string]string{"HF_MICRO_HUB_MAX_CONNS": "-1"}, wantName: "HF_MICRO_HUB_MAX_CONNS"},
 		{vars: map[string]string{"HF_MICRO_HUB_MAX_CONNS": "many"}, wantName: "HF_MICRO_HUB_MAX_CONNS"},

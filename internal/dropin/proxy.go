@@ -80,6 +80,8 @@ type Forward struct {
 	PublicBase string      // hf-micro's base URL as its callers reach it; Hub URLs in Link and Location become it
 	// Body, when not nil, is sent instead of the request's body: the body as it was judged.
 	Body []byte
+	// ModifyResponse, when set, changes the Hub's answer last, after the proxy's own changes.
+	ModifyResponse func(*http.Response) error
 }
 
 // ServeHTTP passes r to the Hub as f says. Only the request headers the Hub's clients use go with it
@@ -138,6 +140,11 @@ func (p *Proxy) modifyResponse(resp *http.Response, f Forward) error {
 	}
 	if resp.Body != nil && resp.Body != http.NoBody && (p.idle > 0 || p.bodyError != nil) {
 		resp.Body = newWatchedBody(resp.Request, resp.Body, p.idle, p.bodyError)
+	}
+	if f.ModifyResponse != nil {
+		if err := f.ModifyResponse(resp); err != nil {
+			return err
+		}
 	}
 	if f.PublicBase == "" {
 		return nil

@@ -57,6 +57,9 @@ type Hub struct {
 	requests []Request
 	quota    int    // requests per rate-limit window; a field so tests can lower it
 	seq      uint32 // counts everything created: makes ObjectIds unique and orders listings
+	cdn      cdn    // LFS objects, served by CDN() on another address
+	// redirectRegular answers regular files with a 307 to /api/resolve-cache/... (RedirectRegularFiles).
+	redirectRegular bool
 }
 
 type user struct {
@@ -76,10 +79,11 @@ type token struct {
 
 type repo struct {
 	Repo
-	protected bool   // Space visibility "protected": public repo, private app
-	sha       string // head commit; there are no commits, so it never changes
-	creator   string // lets an org contributor manage the repos they created
-	seq       uint32 // creation order: listings sort by it, exact where createdAt ties
+	protected bool                        // Space visibility "protected": public repo, private app
+	sha       string                      // head commit; AddFile makes a new one
+	commits   map[string]map[string]*file // commit sha -> path -> file; nil until a file is added
+	creator   string                      // lets an org contributor manage the repos they created
+	seq       uint32                      // creation order: listings sort by it, exact where createdAt ties
 }
 
 // New returns an empty Hub.

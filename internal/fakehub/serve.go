@@ -60,13 +60,20 @@ func (h *Hub) endpoints() map[string]handlerFunc {
 		// clients always encode the revision, and a proxy that decodes it should be caught.
 		e["GET "+base+"/{ns}/{name}/revision/{rev}"] = h.repoInfo(t)
 		e["PUT "+base+"/{ns}/{name}/settings"] = h.updateSettings(t)
+		if t != "kernel" {
+			e["GET "+base+"/{ns}/{name}/tree/{rev}"] = h.tree(t)
+			e["GET "+base+"/{ns}/{name}/tree/{rev}/{path...}"] = h.tree(t)
+			e["POST "+base+"/{ns}/{name}/paths-info/{rev}"] = h.pathsInfo(t)
+		}
 	}
 	return e
 }
 
 // Routes lists the patterns of every endpoint the fake Hub serves, sorted: what a route table in front of it
 // must know.
-func Routes() []string { return slices.Sorted(maps.Keys(New().endpoints())) }
+func Routes() []string {
+	return slices.Sorted(slices.Values(append(slices.Collect(maps.Keys(New().endpoints())), resolveRoutes...)))
+}
 
 func (h *Hub) routes() *http.ServeMux {
 	mux := http.NewServeMux()
@@ -119,11 +126,17 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
+	c := call{tok: tok, body: body, base: baseURL(r)}
+	if rq, ok := parseResolve(r); ok {
+		if err := h.resolve(w, r, c, rq); err != nil {
+			writeError(w, err)
+		}
+		return
+	}
 	if _, pattern := h.mux.Handler(r); pattern == "" {
 		writeError(w, h.unrouted(r))
 		return
 	}
-	c := call{tok: tok, body: body, base: baseURL(r)}
 	h.mux.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), callKey{}, c)))
 }
 

@@ -74,7 +74,14 @@ func handleDropIn(d *deps) handlerFunc {
 		}
 		// Clients read the Hub's request id; ours is in the log (and the caller's own inside the Hub's).
 		w.Header().Del("X-Request-Id")
-		d.dropIn.ServeHTTP(w, r, dropin.Forward{Client: client, PublicBase: d.publicBase(r), Body: forward})
+		if handled, err := d.serveCached(w, r, match, targets, client); handled || err != nil {
+			return err
+		}
+		f := dropin.Forward{Client: client, PublicBase: d.publicBase(r), Body: forward}
+		if d.opts.Cache != nil && xetListingRoutes[match.Route] {
+			f.ModifyResponse = stripXetHashes // downloads then come through the cache (xet.go)
+		}
+		d.dropIn.ServeHTTP(w, r, f)
 		return nil
 	}
 }

@@ -108,6 +108,9 @@ func fromHubError(he *hub.Error, whoseToken string) *apiError {
 // fromNetworkError says what went wrong in words a caller can act on, without internal addresses; the log
 // has the full cause.
 func fromNetworkError(ne *hub.NetworkError) *apiError {
+	if errors.Is(ne, errOffline) {
+		return &apiError{status: http.StatusServiceUnavailable, msg: errOffline.Error(), cause: ne}
+	}
 	if ne.Timeout() {
 		return &apiError{status: http.StatusGatewayTimeout, msg: "the Hub did not answer in time", cause: ne}
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/hf-micro/hf-micro/internal/auth"
 	"github.com/hf-micro/hf-micro/internal/budget"
+	"github.com/hf-micro/hf-micro/internal/cache"
 	"github.com/hf-micro/hf-micro/internal/dropin"
 	"github.com/hf-micro/hf-micro/internal/hub"
 	"github.com/hf-micro/hf-micro/internal/metrics"
@@ -35,6 +36,12 @@ type Options struct {
 	Budgets budget.Store
 	// Metrics receives the facts of requests, Hub calls and refusals; nil turns metrics off.
 	Metrics *metrics.Registry
+	// Cache keeps downloaded files (docs/cache.md); nil downloads through the proxy, uncached.
+	Cache *cache.Store
+	// CacheRefTTL is how long a branch or tag's commit is reused for cached downloads; 0 asks the Hub every time.
+	CacheRefTTL time.Duration
+	// Offline never calls the Hub (offline.go).
+	Offline bool
 }
 
 // deps is what handlers are made from.
@@ -50,6 +57,9 @@ type deps struct {
 	opts            Options
 	docs            *apiDocs
 	openAPI         []byte
+	// cdnTransport fetches files from the Hub's CDN for the cache: another host, which gets no credential.
+	cdnTransport http.RoundTripper
+	refs         *refCache
 }
 
 // NewServer builds the whole HTTP handler: middleware around the routes.
@@ -66,6 +76,9 @@ func NewServer(logger *slog.Logger, hubClient *hub.Client, opts Options) (http.H
 	}
 	// Every call to the Hub, the simple API's and the drop-in's, goes through one transport that sends the
 	// caller's trace id and records the Hub's answer for the logs, and raises the shield on a 429.
+	if opts.Offline {
+		hubClient = hubClient.WithTransport(offlineTransport{})
+	}
 	hubClient = hubClient.WithTransport(shieldTransport{base: reqctx.Transport{Base: hubClient.Transport()}, store: opts.Budgets,
 		metrics: opts.Metrics})
 	serverShieldKey := anonymousKey
@@ -73,7 +86,7 @@ func NewServer(logger *slog.Logger, hubClient *hub.Client, opts Options) (http.H
 		serverShieldKey = hex.EncodeToString(digest[:])
 	}
 	d := &deps{logger: logger, hub: hubClient, auth: auth.New(opts.Auth), opts: opts, docs: docs, openAPI: openAPI,
-		budgets: opts.Budgets, serverShieldKey: serverShieldKey}
+		budgets: opts.Budgets, serverShieldKey: serverShieldKey, cdnTransport: hub.NewTransport(hubClient.Timeout()), refs: newRefCache(opts.CacheRefTTL)}
 	d.dropIn = newDropIn(d)
 	d.accounts = newAccountCache(opts.AccountCacheTTL)
 

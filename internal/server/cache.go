@@ -1,0 +1,298 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/hf-micro/hf-micro/internal/auth"
+	"github.com/hf-micro/hf-micro/internal/cache"
+	"github.com/hf-micro/hf-micro/internal/dropin"
+	"github.com/hf-micro/hf-micro/internal/hub"
+	"github.com/hf-micro/hf-micro/internal/hubroute"
+)
+
+// resolveRoute is the route table's row of file downloads, the one the cache answers.
+const resolveRoute = "GET HEAD /{p}{repo}/resolve/{rev}/{path...}"
+
+// cachedHeaders are the Hub's answer headers a cached file is served with: what clients read to name and
+// size a file. Xet hints are not among them, so a client served from the cache downloads over HTTP.
+var cachedHeaders = []string{"X-Repo-Commit", "Etag", "X-Linked-Etag", "X-Linked-Size", "Content-Type"}
+
+// serveCached answers a judged download from the cache (docs/cache.md); handled is false when the request is
+// for the proxy instead: no cache, another route, or an answer of the Hub's that is not a file (an error, which
+// the proxy passes on as the Hub gives it). A full commit sha the cache knows is answered without the Hub,
+// except for callers with their own Hub token, whose access the Hub confirms first (a HEAD with their token); so
+// is a branch or tag resolved within HF_MICRO_CACHE_REF_TTL (refcache.go).
+func (d *deps) serveCached(w http.ResponseWriter, r *http.Request, match *hubroute.Match, targets []hubroute.Target, client *hub.Client) (handled bool, err error) {
+	store := d.opts.Cache
+	if store == nil || match.Route != resolveRoute || len(targets) != 1 {
+		return false, nil
+	}
+	key, ok := resolveKey(r.URL.EscapedPath(), targets[0])
+	if !ok {
+		return false, nil
+	}
+	caller, _ := auth.From(r.Context())
+	if caller.UsesServerToken() {
+		known := key
+		if commit, ok := d.refs.commit(key); ok {
+			known.Commit = commit
+		}
+		if isCommit(known.Commit) {
+			if e, ok := store.Lookup(known); ok && d.serveStored(w, r, e) {
+				return true, nil
+			}
+		}
+	}
+	answer, err := d.headResolve(r, client)
+	if err != nil {
+		if r.Context().Err() != nil {
+			return true, r.Context().Err()
+		}
+		return true, hubUnreachable(err)
+	}
+	e, source, ok := entryFrom(answer, key)
+	if !ok {
+		return false, nil
+	}
+	if caller.UsesServerToken() {
+		d.refs.learn(key, e.Key.Commit)
+	}
+	if store.Has(e.Content) {
+		if known, ok := store.Lookup(e.Key); !ok || known.Content != e.Content {
+			_ = store.Remember(e) // a failed write only costs a Hub question next time
+		}
+		if d.serveStored(w, r, e) {
+			return true, nil
+		}
+	}
+	if r.Method == http.MethodHead {
+		setCachedHeaders(w.Header(), e)
+		w.Header().Set("Content-Length", strconv.FormatInt(e.Size, 10))
+		w.WriteHeader(http.StatusOK)
+		return true, nil
+	}
+	return true, d.fillAndServe(w, r, e, source, client)
+}
+
+// fillAndServe downloads a file into the cache while streaming it to the caller. A Range request waits for
+// the whole file and is then served from the store.
+func (d *deps) fillAndServe(w http.ResponseWriter, r *http.Request, e cache.Entry, source *url.URL, client *hub.Client) error {
+	open := func(ctx context.Context) (io.ReadCloser, error) { return d.openSource(ctx, source, client) }
+	var stream *lazyHeaderWriter
+	var sink io.Writer
+	if r.Header.Get("Range") == "" {
+		stream = &lazyHeaderWriter{w: w, rc: http.NewResponseController(w), entry: e}
+		sink = stream
+	}
+	// The fill goes on when this caller leaves: others may be waiting for the same file.
+	written, err := d.opts.Cache.Fill(context.WithoutCancel(r.Context()), e.Content, e.Size, open, sink)
+	switch {
+	case err == nil && written == e.Size:
+		_ = d.opts.Cache.Remember(e)
+		return nil
+	case err == nil:
+		_ = d.opts.Cache.Remember(e)
+		if stream != nil && stream.sent {
+			return nil // the caller left mid-stream; the file is stored for the next one
+		}
+		if !d.serveStored(w, r, e) {
+			return &apiError{status: http.StatusBadGateway, msg: "the file was evicted from the cache as it was stored; retry"}
+		}
+		return nil
+	case errors.As(err, new(*cache.NotStoredError)) && written == e.Size:
+		d.logger.WarnContext(r.Context(), "download served but not cached", "error", err.Error(), "content", e.Content.String())
+		return nil
+	case (errors.Is(err, cache.ErrTooLarge) || errors.As(err, new(*cache.NotStoredError))) && (stream == nil || !stream.sent):
+		// Not cacheable here and now (too large, or the disk is full): the caller gets the Hub's own answer.
+		d.dropIn.ServeHTTP(w, r, dropin.Forward{Client: client, PublicBase: d.publicBase(r)})
+		return nil
+	case stream != nil && stream.sent:
+		// The status and part of the file are out: cut the stream, so the caller sees a broken download
+		// rather than a complete-looking corrupt one.
+		d.logger.ErrorContext(r.Context(), "download cut off", "error", err.Error(), "content", e.Content.String())
+		panic(http.ErrAbortHandler)
+	default:
+		return &apiError{status: http.StatusBadGateway, msg: "hf-micro could not download the file from the Hub", cause: err}
+	}
+}
+
+// lazyHeaderWriter sends the cached file's headers with the first bytes, so a fill that fails before any byte
+// can still be answered with an error; every write is flushed, so the download flows.
+type lazyHeaderWriter struct {
+	w     http.ResponseWriter
+	rc    *http.ResponseController
+	entry cache.Entry
+	sent  bool
+}
+
+func (l *lazyHeaderWriter) Write(p []byte) (int, error) {
+	if !l.sent {
+		l.sent = true
+		setCachedHeaders(l.w.Header(), l.entry)
+		l.w.Header().Set("Content-Length", strconv.FormatInt(l.entry.Size, 10))
+		l.w.WriteHeader(http.StatusOK)
+	}
+	n, err := l.w.Write(p)
+	if err == nil {
+		err = l.rc.Flush()
+	}
+	return n, err
+}
+
+// serveStored answers from a stored file (Range and conditional requests included); false when the file is
+// gone (evicted since it was looked up).
+func (d *deps) serveStored(w http.ResponseWriter, r *http.Request, e cache.Entry) bool {
+	f, ok := d.opts.Cache.OpenContent(e.Content)
+	if !ok {
+		return false
+	}
+	defer f.Close()
+	setCachedHeaders(w.Header(), e)
+	http.ServeContent(w, r, "", time.Time{}, f)
+	return true
+}
+
+func setCachedHeaders(h http.Header, e cache.Entry) {
+	for _, name := range cachedHeaders {
+		if v := e.Header.Values(name); len(v) > 0 {
+			h[name] = v
+		}
+	}
+	if h.Get("Content-Type") == "" {
+		h.Set("Content-Type", "application/octet-stream")
+	}
+	h.Set("Accept-Ranges", "bytes")
+}
+
+// headResolve asks the Hub about a download as the proxy would (the same credential): the answer names the
+// commit, the content and where the bytes are. A redirect to another host (the CDN) is not followed; one on
+// the Hub's own host without X-Linked-Size (a regular file sent to /api/resolve-cache/...) is, once, as
+// huggingface_hub does, so the answer is the file's 200.
+func (d *deps) headResolve(r *http.Request, client *hub.Client) (*http.Response, error) {
+	ctx, cancel := context.WithTimeout(r.Context(), d.hub.Timeout())
+	defer cancel()
+	target, err := url.Parse(strings.TrimSuffix(d.hub.Base().String(), "/") + r.URL.EscapedPath())
+	if err != nil {
+		return nil, err
+	}
+	for hop := 0; ; hop++ {
+		req, err := http.NewRequestWithContext(ctx, http.MethodHead, target.String(), nil)
+		if err != nil {
+			return nil, err
+		}
+		req.Header.Set("Accept-Encoding", "identity")
+		if ua := r.Header.Get("User-Agent"); ua != "" {
+			req.Header.Set("User-Agent", ua)
+		}
+		client.Authorize(req.Header)
+		resp, err := d.noRedirects(d.hub.Transport()).Do(req)
+		if err != nil {
+			return nil, err
+		}
+		resp.Body.Close()
+		loc, lerr := resp.Location()
+		if hop > 0 || lerr != nil || resp.Header.Get("X-Linked-Size") != "" || !d.onHubHost(loc) {
+			return resp, nil
+		}
+		target = loc
+	}
+}
+
+// onHubHost reports whether u is on the Hub's own host, the only one that gets a credential.
+func (d *deps) onHubHost(u *url.URL) bool {
+	base := d.hub.Base()
+	return u.Scheme == base.Scheme && u.Host == base.Host
+}
+
+// entryFrom reads a Hub HEAD answer: the commit, the content, the size, and where to download the bytes
+// (the Hub URL itself for a 200, the redirect's target otherwise).
+func entryFrom(resp *http.Response, key cache.Key) (cache.Entry, *url.URL, bool) {
+	h := resp.Header
+	commit := h.Get("X-Repo-Commit")
+	content, ok := cache.ContentFromETags(h.Get("X-Linked-Etag"), h.Get("Etag"))
+	if !ok || !isCommit(commit) {
+		return cache.Entry{}, nil, false
+	}
+	key.Commit = commit
+	e := cache.Entry{Key: key, Content: content, Header: http.Header{}}
+	for _, name := range cachedHeaders {
+		if v := h.Values(name); len(v) > 0 {
+			e.Header[name] = v
+		}
+	}
+	source := resp.Request.URL
+	switch resp.StatusCode {
+	case http.StatusOK:
+		if h.Get("X-Linked-Size") != "" {
+			return cache.Entry{}, nil, false // a Xet file-info answer, not the file's bytes
+		}
+		e.Size = resp.ContentLength
+	case http.StatusFound, http.StatusTemporaryRedirect, http.StatusSeeOther, http.StatusMovedPermanently, http.StatusPermanentRedirect:
+		loc, err := resp.Location()
+		size, perr := strconv.ParseInt(h.Get("X-Linked-Size"), 10, 64)
+		if err != nil || perr != nil {
+			return cache.Entry{}, nil, false
+		}
+		source, e.Size = loc, size
+		e.Header.Del("Content-Type") // the redirect's own type, not the file's
+	default:
+		return cache.Entry{}, nil, false
+	}
+	return e, source, e.Size >= 0
+}
+
+// openSource downloads a file's bytes. The credential goes only to the Hub's own host: a CDN gets none.
+func (d *deps) openSource(ctx context.Context, source *url.URL, client *hub.Client) (io.ReadCloser, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, source.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Accept-Encoding", "identity")
+	transport := d.cdnTransport
+	if d.onHubHost(source) {
+		client.Authorize(req.Header)
+		transport = d.hub.Transport()
+	}
+	resp, err := d.noRedirects(transport).Do(req)
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		resp.Body.Close()
+		return nil, fmt.Errorf("the file's download answered %s", resp.Status)
+	}
+	return cache.IdleBounded(resp.Body, d.hub.Timeout()), nil
+}
+
+func (d *deps) noRedirects(t http.RoundTripper) *http.Client {
+	return &http.Client{Transport: t, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+}
+
+// resolveKey takes a download path apart: /{p}{ns}/{name}/resolve/{rev}/{path...}; the route table has
+// checked its spelling and found the repository.
+func resolveKey(escapedPath string, target hubroute.Target) (cache.Key, bool) {
+	segs := strings.Split(strings.TrimPrefix(escapedPath, "/"), "/")
+	if target.Type != hub.Model {
+		segs = segs[1:]
+	}
+	if len(segs) < 5 || segs[2] != "resolve" {
+		return cache.Key{}, false
+	}
+	rev, err1 := url.PathUnescape(segs[3])
+	path, err2 := url.PathUnescape(strings.Join(segs[4:], "/"))
+	if err1 != nil || err2 != nil {
+		return cache.Key{}, false
+	}
+	return cache.Key{Type: string(target.Type), Repo: target.Repo.String(), Commit: rev, Path: path}, true
+}
+
+// isCommit reports whether a revision is a full commit sha, which never moves.
+func isCommit(rev string) bool { return len(rev) == 40 && cache.IsHex(rev) }
