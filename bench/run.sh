@@ -36,7 +36,7 @@ make build
 
 work=$(mktemp -d /tmp/hf-micro-bench.XXXXXX)
 echo "== building bench programs in $work/tools"
-go build -o "$work/tools/" ./bench/upstream ./bench/baseline ./bench/burst ./bench/startup ./bench/driver
+go build -o "$work/tools/" ./bench/upstream ./bench/baseline ./bench/burst ./bench/startup ./bench/fetch ./bench/driver
 mkdir -p docs
 
 # The driver stops every process it started; the time limit stops the driver should anything hang.

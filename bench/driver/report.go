@@ -51,6 +51,8 @@ type results struct {
 	Image       string            `json:"image"`
 	Processes   []string          `json:"processes"`
 	Profiles    []string          `json:"profiles,omitempty"`
+	Cache       cacheResults      `json:"cache"`
+	Scenario    string            `json:"scenario"`
 	// How the run was set up, for rendering the report again (-from).
 	Layout    string `json:"layout"`
 	Rounds    int    `json:"rounds"`
@@ -273,6 +275,17 @@ func (d *driver) render() string {
 	p("| CPUs (nproc) | %d |\n| CPU model | %s |\n| memory | %s |\n| kernel | %s |\n| OS | %s |\n", m.NProc, m.CPUModel, m.MemTotal, m.Kernel, m.OS)
 	p("| Go | %s |\n| nginx | %s |\n| wrk | %s |\n| hf-micro | %s |\n\n", m.Go, m.Nginx, m.Wrk, m.HFMicro)
 
+	if r.Scenario == "cache" {
+		p("Only the download-cache scenario (`-scenario cache`); CPU layout `%s` (server on CPU %s, load and upstream on CPU %s).\n\n",
+			o.layout, d.serverCPU, d.loadCPU)
+		d.renderCache(p)
+		p("Processes started:\n\n```sh\n")
+		for _, line := range r.Processes {
+			p("%s\n", line)
+		}
+		p("```\n")
+		return b.String()
+	}
 	p("## Set-up\n\n")
 	p("Everything runs on 127.0.0.1. ")
 	switch o.layout {
@@ -343,6 +356,7 @@ func (d *driver) render() string {
 		"to it and they talk HTTP/2.\n\n")
 
 	d.renderBudgets(p)
+	d.renderCache(p)
 
 	p("**Peak memory** (VmHWM, MiB; nginx: master + worker):\n\n| process | after the 1- and 32-connection runs | after the %d-connection remote-Hub runs |\n|---|--:|--:|\n", o.remoteConns)
 	for i, x := range r.RSSMain {
