@@ -83,6 +83,14 @@ func (d *driver) writeCacheFiles() (string, error) {
 	return dir, nil
 }
 
+// removeCacheFiles deletes the scenario's files and both caches (gigabytes) once every server has stopped; the
+// logs and results.json stay.
+func (d *driver) removeCacheFiles() {
+	for _, dir := range []string{"files", "hf-micro-cache", "nginx-cache"} {
+		_ = os.RemoveAll(filepath.Join(d.opts.work, dir))
+	}
+}
+
 func (d *driver) cacheFileBytes() int64 { return int64(d.opts.cacheMiB) << 20 }
 
 // cacheScenario runs the whole scenario against the already started upstream and nginx.

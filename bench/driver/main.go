@@ -108,6 +108,7 @@ func main() {
 	d := &driver{opts: o}
 	err := d.run(ctx)
 	d.stopAll()
+	d.removeCacheFiles()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "driver:", err)
 		os.Exit(1)

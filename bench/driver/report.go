@@ -356,7 +356,6 @@ func (d *driver) render() string {
 		"to it and they talk HTTP/2.\n\n")
 
 	d.renderBudgets(p)
-	d.renderCache(p)
 
 	p("**Peak memory** (VmHWM, MiB; nginx: master + worker):\n\n| process | after the 1- and 32-connection runs | after the %d-connection remote-Hub runs |\n|---|--:|--:|\n", o.remoteConns)
 	for i, x := range r.RSSMain {
@@ -401,7 +400,9 @@ func (d *driver) render() string {
 		"upstream's stream limit per connection (Go's server: 250) make Go's transport dial a new TLS connection for " +
 		"each request that finds every connection full, until the first new ones are up; burst 2 reuses them.\n")
 
-	p("\n## Start-up and size\n\n")
+	p("\n")
+	d.renderCache(p)
+	p("## Start-up and size\n\n")
 	s := r.Startup
 	p("- start-up, exec to the first 200 on `/healthz` (`bench/startup`, polling every %s, unpinned): **median %.2f ms** over %d runs (min %.2f, max %.2f)\n",
 		s.Poll, s.Median, s.Runs, s.Min, s.Max)
@@ -432,6 +433,7 @@ func (d *driver) render() string {
 	p("\n## Commands\n\n```sh\nmake bench   # = bash bench/run.sh: installs wrk and nginx-light if missing, make build, builds bench/*, runs bench/driver\n")
 	p("make bench BENCH_FLAGS=-profile          # also CPU profiles of hf-micro under load (HF_MICRO_PPROF_ADDR), in $WORK\n")
 	p("make bench BENCH_FLAGS='-rounds 5 -duration 10s'   # steadier, slower\n")
+	p("make bench BENCH_FLAGS='-scenario cache -cache-mib 256 -out /tmp/cache.md'   # the download-cache scenario alone\n")
 	p("go run ./bench/driver -from $WORK/results.json -work $WORK -tools . -out docs/benchmarks.md   # render this file again\n```\n\n")
 	if len(r.Profiles) > 0 {
 		p("CPU profiles of this run: %s (`go tool pprof -top <file>`).\n\n", strings.Join(r.Profiles, ", "))
