@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# make bench: hf-micro against a direct call, nginx and a plain httputil.ReverseProxy, and hf-micro with budgets
-# (in memory and in Redis) against without, all on 127.0.0.1. Installs what it needs (wrk, nginx-light,
-# redis-server) with apt-get when missing, builds hf-micro (make build) and the bench programs, runs
-# bench/driver under a time limit and writes docs/benchmarks.md. Arguments are passed to the driver (e.g.
-# -duration 10s -rounds 5; `go run ./bench/driver -h` lists them). Takes about 7 minutes.
+# make bench: hf-micro against a direct call, nginx and a plain httputil.ReverseProxy, hf-micro with budgets
+# (in memory and in Redis) against without, and its download cache against nginx, all on 127.0.0.1. Installs
+# what it needs (wrk, nginx-light, redis-server) with apt-get when missing, builds hf-micro (make build) and the
+# bench programs, runs bench/driver under a time limit and writes docs/benchmarks.md. Arguments are passed to
+# the driver (e.g. -duration 10s -rounds 5, or -scenario cache for the download cache alone; `go run
+# ./bench/driver -h` lists them). Takes about 10 minutes; the cache scenario needs (rounds + 2) × 2 × -cache-mib
+# of disk under /tmp while it runs (10 GiB by default), removed at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -36,7 +38,7 @@ make build
 
 work=$(mktemp -d /tmp/hf-micro-bench.XXXXXX)
 echo "== building bench programs in $work/tools"
-go build -o "$work/tools/" ./bench/upstream ./bench/baseline ./bench/burst ./bench/startup ./bench/driver
+go build -o "$work/tools/" ./bench/upstream ./bench/baseline ./bench/burst ./bench/startup ./bench/fetch ./bench/driver
 mkdir -p docs
 
 # The driver stops every process it started; the time limit stops the driver should anything hang.

@@ -40,6 +40,8 @@ type options struct {
 	profile                         bool
 	from                            string
 	command                         string
+	scenario                        string
+	cacheMiB, cacheDownloads        int
 }
 
 type driver struct {
@@ -60,6 +62,7 @@ type driver struct {
 	budgetKey                                      string
 	hfMicroCache                                   *proc
 	hfMicroNoCache                                 *proc
+	hfMicroFiles                                   *proc // the download-cache scenario (cache.go)
 	nginx                                          *proc
 	baseline                                       *proc
 	procs                                          []*proc
@@ -92,6 +95,9 @@ func main() {
 		"for /api/account and the drop-in whoami, into the scratch directory")
 	flag.StringVar(&o.from, "from", "", "render the report again from a run's results.json, without measuring")
 	flag.StringVar(&o.command, "command", "make bench", "how this run was started, for the report")
+	flag.StringVar(&o.scenario, "scenario", "all", `"all", or "cache" for the download-cache scenario alone`)
+	flag.IntVar(&o.cacheMiB, "cache-mib", 1024, "size of each file in the download-cache scenario, MiB")
+	flag.IntVar(&o.cacheDownloads, "cache-downloads", 3, "downloads of the cached file in each hit run")
 	flag.Parse()
 	if o.work == "" || o.tools == "" {
 		fmt.Fprintln(os.Stderr, "driver: -work and -tools are required")
@@ -102,6 +108,7 @@ func main() {
 	d := &driver{opts: o}
 	err := d.run(ctx)
 	d.stopAll()
+	d.removeCacheFiles()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "driver:", err)
 		os.Exit(1)
@@ -169,6 +176,9 @@ func (d *driver) run(ctx context.Context) error {
 	if o.from != "" {
 		return d.renderFrom(o.from)
 	}
+	if o.scenario != "all" && o.scenario != "cache" {
+		return fmt.Errorf("-scenario %q: want all or cache", o.scenario)
+	}
 	d.token = "hf_bench" + rand.Text()
 	d.quietLeft = o.quietBudget
 	started := time.Now()
@@ -182,6 +192,12 @@ func (d *driver) run(ctx context.Context) error {
 	}
 	if err := d.checkTargets(); err != nil {
 		return err
+	}
+	if o.scenario == "cache" {
+		if err := d.cacheScenario(ctx); err != nil {
+			return err
+		}
+		return d.finish(started)
 	}
 	targets := d.targets()
 
@@ -234,6 +250,9 @@ func (d *driver) run(ctx context.Context) error {
 	if err := d.setDelay(0); err != nil {
 		return err
 	}
+	if err := d.cacheScenario(ctx); err != nil {
+		return err
+	}
 	d.stopAll()
 	d.procs = nil
 
@@ -241,7 +260,14 @@ func (d *driver) run(ctx context.Context) error {
 		return err
 	}
 	d.sizes()
+	return d.finish(started)
+}
+
+// finish writes results.json and the report.
+func (d *driver) finish(started time.Time) error {
+	o := d.opts
 	d.results.Elapsed = time.Since(started).Round(time.Second).String()
+	d.results.Scenario = o.scenario
 	d.results.Processes = d.processList()
 
 	raw, _ := json.MarshalIndent(d.results, "", "  ")
@@ -280,7 +306,7 @@ func (d *driver) hfMicroEnv(addr string, cacheOff bool) []string {
 func (d *driver) startServers(ctx context.Context) error {
 	o := d.opts
 	var err error
-	addrs := make([]string, 12)
+	addrs := make([]string, 15)
 	for i := range addrs {
 		if addrs[i], err = freeAddr(); err != nil {
 			return err
@@ -289,19 +315,26 @@ func (d *driver) startServers(ctx context.Context) error {
 	d.upAddr, d.upStatsAddr = addrs[0], addrs[1]
 	hfAddr, hfCacheAddr, nginxAddr, baselineAddr := addrs[2], addrs[3], addrs[4], addrs[5]
 	d.caFile = filepath.Join(o.work, "upstream-ca.pem")
+	filesDir, err := d.writeCacheFiles()
+	if err != nil {
+		return err
+	}
 	d.results.Addrs = map[string]string{"upstream": d.upAddr, "hf-micro": hfAddr, "hf-micro-cache": hfCacheAddr,
 		"nginx": nginxAddr, "baseline": baselineAddr, "hf-micro-nocache": addrs[6], "pprof": addrs[7],
-		"hf-micro-key": addrs[8], "hf-micro-budget-mem": addrs[9], "hf-micro-budget-redis": addrs[10], "redis": addrs[11]}
+		"hf-micro-key": addrs[8], "hf-micro-budget-mem": addrs[9], "hf-micro-budget-redis": addrs[10], "redis": addrs[11],
+		"cdn": addrs[12], "nginx-files": addrs[13], "hf-micro-files": addrs[14]}
 
 	d.upstream, err = start("upstream", d.upstreamCPU, env("BENCH_HUB_TOKEN="+d.token), o.work,
 		filepath.Join(o.work, "upstream.log"), filepath.Join(o.tools, "upstream"),
-		"-listen", d.upAddr, "-stats", d.upStatsAddr, "-ca-out", d.caFile, fmt.Sprintf("-h2=%v", o.upstreamH2))
+		"-listen", d.upAddr, "-stats", d.upStatsAddr, "-ca-out", d.caFile, fmt.Sprintf("-h2=%v", o.upstreamH2),
+		"-files", filesDir, "-cdn", addrs[12])
 	if err != nil {
 		return err
 	}
 	d.add(d.upstream)
 	d.upstreamOn = d.upstreamCPU
-	if err := waitFor(ctx, d.upstream, "upstream stats", func() error { _, err := d.upstreamStats(); return err }); err != nil {
+	// The upstream hashes the scenario's files before it listens.
+	if err := waitWithin(ctx, d.upstream, "upstream stats", 2*time.Minute, func() error { _, err := d.upstreamStats(); return err }); err != nil {
 		return err
 	}
 
@@ -326,7 +359,7 @@ func (d *driver) startServers(ctx context.Context) error {
 	}
 	d.add(d.baseline)
 
-	if err := d.writeNginxConf(nginxAddr); err != nil {
+	if err := d.writeNginxConf(nginxAddr, filesDir); err != nil {
 		return err
 	}
 	d.nginx, err = start("nginx", d.serverCPU, env(), o.work, filepath.Join(o.work, "nginx.out"),
@@ -355,12 +388,12 @@ func (d *driver) startServers(ctx context.Context) error {
 	return d.startBudgetServers(ctx)
 }
 
-func (d *driver) writeNginxConf(listen string) error {
+func (d *driver) writeNginxConf(listen, filesDir string) error {
 	tmpl, err := template.ParseFiles(filepath.Join(d.opts.repo, "bench", "nginx.conf.tmpl"))
 	if err != nil {
 		return err
 	}
-	for _, dir := range []string{"nginx-tmp", "logs"} {
+	for _, dir := range []string{"nginx-tmp", "nginx-cache", "logs"} {
 		if err := os.MkdirAll(filepath.Join(d.opts.work, dir), 0o755); err != nil {
 			return err
 		}
@@ -368,7 +401,8 @@ func (d *driver) writeNginxConf(listen string) error {
 	var b bytes.Buffer
 	if err := tmpl.Execute(&b, map[string]string{
 		"Work": d.opts.work, "Listen": listen, "Upstream": d.upAddr, "Token": d.token, "CA": d.caFile,
-		"AccessLog": filepath.Join(d.opts.work, "nginx-access.log"),
+		"AccessLog":   filepath.Join(d.opts.work, "nginx-access.log"),
+		"FilesListen": d.results.Addrs["nginx-files"], "CDN": d.results.Addrs["cdn"], "Files": filesDir,
 	}); err != nil {
 		return err
 	}
@@ -542,7 +576,7 @@ func (d *driver) sizes() {
 
 func (d *driver) processList() []string {
 	var out []string
-	for _, p := range []*proc{d.upstream, d.hfMicro, d.hfMicroNoCache, d.hfMicroCache, d.baseline, d.nginx} {
+	for _, p := range []*proc{d.upstream, d.hfMicro, d.hfMicroNoCache, d.hfMicroCache, d.hfMicroFiles, d.baseline, d.nginx} {
 		if p == nil {
 			continue
 		}

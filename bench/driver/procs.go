@@ -189,9 +189,14 @@ func freeAddr() (string, error) {
 	return ln.Addr().String(), nil
 }
 
-// waitFor polls check until it succeeds, p exits, or the time is up.
+// waitFor polls check until it succeeds, p exits, or 15 s are up.
 func waitFor(ctx context.Context, p *proc, what string, check func() error) error {
-	deadline := time.Now().Add(15 * time.Second)
+	return waitWithin(ctx, p, what, 15*time.Second, check)
+}
+
+// waitWithin polls check until it succeeds, p exits, or limit is up.
+func waitWithin(ctx context.Context, p *proc, what string, limit time.Duration, check func() error) error {
+	deadline := time.Now().Add(limit)
 	for {
 		err := check()
 		if err == nil {

@@ -51,6 +51,8 @@ type results struct {
 	Image       string            `json:"image"`
 	Processes   []string          `json:"processes"`
 	Profiles    []string          `json:"profiles,omitempty"`
+	Cache       cacheResults      `json:"cache"`
+	Scenario    string            `json:"scenario"`
 	// How the run was set up, for rendering the report again (-from).
 	Layout    string `json:"layout"`
 	Rounds    int    `json:"rounds"`
@@ -273,6 +275,17 @@ func (d *driver) render() string {
 	p("| CPUs (nproc) | %d |\n| CPU model | %s |\n| memory | %s |\n| kernel | %s |\n| OS | %s |\n", m.NProc, m.CPUModel, m.MemTotal, m.Kernel, m.OS)
 	p("| Go | %s |\n| nginx | %s |\n| wrk | %s |\n| hf-micro | %s |\n\n", m.Go, m.Nginx, m.Wrk, m.HFMicro)
 
+	if r.Scenario == "cache" {
+		p("Only the download-cache scenario (`-scenario cache`); CPU layout `%s` (server on CPU %s, load and upstream on CPU %s).\n\n",
+			o.layout, d.serverCPU, d.loadCPU)
+		d.renderCache(p)
+		p("Processes started:\n\n```sh\n")
+		for _, line := range r.Processes {
+			p("%s\n", line)
+		}
+		p("```\n")
+		return b.String()
+	}
 	p("## Set-up\n\n")
 	p("Everything runs on 127.0.0.1. ")
 	switch o.layout {
@@ -387,7 +400,9 @@ func (d *driver) render() string {
 		"upstream's stream limit per connection (Go's server: 250) make Go's transport dial a new TLS connection for " +
 		"each request that finds every connection full, until the first new ones are up; burst 2 reuses them.\n")
 
-	p("\n## Start-up and size\n\n")
+	p("\n")
+	d.renderCache(p)
+	p("## Start-up and size\n\n")
 	s := r.Startup
 	p("- start-up, exec to the first 200 on `/healthz` (`bench/startup`, polling every %s, unpinned): **median %.2f ms** over %d runs (min %.2f, max %.2f)\n",
 		s.Poll, s.Median, s.Runs, s.Min, s.Max)
@@ -418,6 +433,7 @@ func (d *driver) render() string {
 	p("\n## Commands\n\n```sh\nmake bench   # = bash bench/run.sh: installs wrk and nginx-light if missing, make build, builds bench/*, runs bench/driver\n")
 	p("make bench BENCH_FLAGS=-profile          # also CPU profiles of hf-micro under load (HF_MICRO_PPROF_ADDR), in $WORK\n")
 	p("make bench BENCH_FLAGS='-rounds 5 -duration 10s'   # steadier, slower\n")
+	p("make bench BENCH_FLAGS='-scenario cache -cache-mib 256 -out /tmp/cache.md'   # the download-cache scenario alone\n")
 	p("go run ./bench/driver -from $WORK/results.json -work $WORK -tools . -out docs/benchmarks.md   # render this file again\n```\n\n")
 	if len(r.Profiles) > 0 {
 		p("CPU profiles of this run: %s (`go tool pprof -top <file>`).\n\n", strings.Join(r.Profiles, ", "))

@@ -1,10 +1,13 @@
 // Command upstream is a lean fake Hub for the benchmarks: HTTPS on loopback with a certificate from a throwaway CA, one
 // route (GET /api/whoami-v2, a realistic ~600-byte answer for the right bearer token, 401 otherwise, 404 for the
 // rest), an optional delay per answer to emulate a remote Hub, and counters on a plain-HTTP stats endpoint.
+// With -files and -cdn it also serves the files of a directory as LFS files: /{repo}/resolve/{rev}/{file}
+// redirects to a CDN listener of its own (files.go), which counts the bytes it sends.
 //
 // It does as little as possible per request, so that what the benchmarks measure is the proxy in front of it.
 //
 //	upstream -listen 127.0.0.1:9443 -stats 127.0.0.1:9444 -ca-out ca.pem   (token in BENCH_HUB_TOKEN)
+//	upstream ... -files ./files -cdn 127.0.0.1:9445
 //	curl 127.0.0.1:9444/stats                  counters as JSON
 //	curl -X POST '127.0.0.1:9444/delay?d=50ms' delay every answer from now on
 package main
@@ -19,6 +22,7 @@ import (
 	"net/http"
 	"os"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -49,6 +53,9 @@ type counters struct {
 	Whoami        atomic.Int64 // GET /api/whoami-v2 answered 200
 	Unauthorized  atomic.Int64 // 401s
 	NotFound      atomic.Int64 // 404s
+	Resolves      atomic.Int64 // HEAD and GET on /{repo}/resolve/...
+	CDNRequests   atomic.Int64
+	CDNBytes      atomic.Int64 // file bytes the CDN sent
 	InFlight      atomic.Int64
 	MaxInFlight   atomic.Int64
 	DelayNanosecs atomic.Int64
@@ -60,17 +67,22 @@ func main() {
 	caOut := flag.String("ca-out", "upstream-ca.pem", "where to write the CA certificate (PEM) clients must trust")
 	h2 := flag.Bool("h2", true, "offer HTTP/2 by ALPN as well as HTTP/1.1 (the real Hub offers both)")
 	delay := flag.Duration("delay", 0, "delay before every answer, to emulate a remote Hub")
+	filesDir := flag.String("files", "", "serve every file in this directory as an LFS file (needs -cdn)")
+	cdnAddr := flag.String("cdn", "", "HTTPS address of the CDN the files' resolve answers redirect to")
 	flag.Parse()
 	token := os.Getenv("BENCH_HUB_TOKEN")
 	if token == "" {
 		log.Fatal("set BENCH_HUB_TOKEN")
 	}
-	if err := serve(*listen, *statsAddr, *caOut, token, *h2, *delay); err != nil {
+	if (*filesDir == "") != (*cdnAddr == "") {
+		log.Fatal("-files and -cdn go together")
+	}
+	if err := serve(*listen, *statsAddr, *caOut, token, *h2, *delay, *filesDir, *cdnAddr); err != nil {
 		log.Fatal(err)
 	}
 }
 
-func serve(listen, statsAddr, caOut, token string, h2 bool, delay time.Duration) error {
+func serve(listen, statsAddr, caOut, token string, h2 bool, delay time.Duration, filesDir, cdnAddr string) error {
 	cert, caPEM, err := testcert.New("hf-micro bench upstream CA")
 	if err == nil {
 		// For the clients to trust: SSL_CERT_FILE for hf-micro, proxy_ssl_trusted_certificate for nginx.
@@ -100,8 +112,30 @@ func serve(listen, statsAddr, caOut, token string, h2 bool, delay time.Duration)
 	var protocols http.Protocols
 	protocols.SetHTTP1(true)
 	protocols.SetHTTP2(h2)
+	handler := whoamiHandler(&c, "Bearer "+token)
+	if filesDir != "" {
+		files, err := loadFiles(filesDir)
+		if err != nil {
+			return err
+		}
+		cdnLn, err := net.Listen("tcp", cdnAddr)
+		if err != nil {
+			return err
+		}
+		cdn := &http.Server{Handler: cdnHandler(&c, files), TLSConfig: tlsConfig.Clone(), Protocols: &protocols,
+			ReadHeaderTimeout: 10 * time.Second, ErrorLog: log.New(os.Stderr, "cdn: ", 0)}
+		go func() { log.Fatal(cdn.ServeTLS(cdnLn, "", "")) }()
+		plain, resolve := handler, resolveHandler(&c, files, "Bearer "+token, "https://"+cdnLn.Addr().String())
+		handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if strings.Contains(r.URL.Path, "/resolve/") {
+				resolve.ServeHTTP(w, r)
+				return
+			}
+			plain.ServeHTTP(w, r)
+		})
+	}
 	hub := &http.Server{
-		Handler:           whoamiHandler(&c, "Bearer "+token),
+		Handler:           handler,
 		TLSConfig:         tlsConfig,
 		Protocols:         &protocols,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -190,6 +224,7 @@ func statsHandler(c *counters) http.Handler {
 			HandshakesH2: c.HandshakesH2.Load(), Requests: c.Requests.Load(), Whoami: c.Whoami.Load(),
 			Unauthorized: c.Unauthorized.Load(), NotFound: c.NotFound.Load(), MaxInFlight: c.MaxInFlight.Load(),
 			Delay: time.Duration(c.DelayNanosecs.Load()).String(), BodyBytes: len(whoami),
+			Resolves: c.Resolves.Load(), CDNRequests: c.CDNRequests.Load(), CDNBytes: c.CDNBytes.Load(),
 		})
 	})
 	mux.HandleFunc("POST /delay", func(w http.ResponseWriter, r *http.Request) {

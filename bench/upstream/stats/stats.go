@@ -15,4 +15,7 @@ type Stats struct {
 	MaxInFlight  int64  `json:"max_in_flight"`
 	Delay        string `json:"delay"`
 	BodyBytes    int    `json:"body_bytes"`
+	Resolves     int64  `json:"resolves"` // HEAD and GET on /{repo}/resolve/...
+	CDNRequests  int64  `json:"cdn_requests"`
+	CDNBytes     int64  `json:"cdn_bytes"` // file bytes the CDN sent
 }
