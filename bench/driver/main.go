@@ -398,6 +398,14 @@ func (d *driver) writeNginxConf(listen, filesDir string) error {
 			return err
 		}
 	}
+	// Started as root, nginx's worker runs as nobody: it must get through the work directory (mktemp makes it
+	// 0700) to the static files, and write its proxy_cache.
+	if err := os.Chmod(d.opts.work, 0o711); err != nil {
+		return err
+	}
+	if err := os.Chmod(filepath.Join(d.opts.work, "nginx-cache"), 0o777); err != nil {
+		return err
+	}
 	var b bytes.Buffer
 	if err := tmpl.Execute(&b, map[string]string{
 		"Work": d.opts.work, "Listen": listen, "Upstream": d.upAddr, "Token": d.token, "CA": d.caFile,
