@@ -12,14 +12,15 @@ import (
 )
 
 // forwardedRequestHeaders are the request headers that go to the Hub: what the Hub's clients send (content
-// negotiation, ranges and conditions for downloads, the body's type and encoding, the user agent, trace ids).
+// negotiation, ranges and conditions for downloads, the body's type and encoding, the user agent, the caller's
+// trace id). The W3C trace context is not copied: reqctx.Transport sends the one hf-micro checked or started.
 // Everything else stays behind: credentials and cookies, method overrides (X-HTTP-Method-Override and kin),
 // URL rewrites (X-Original-URL, X-Rewrite-URL), client-IP claims (X-Real-IP, True-Client-IP, Via, ...),
 // Origin, connection upgrades, and billing (X-HF-Bill-To: it would bill an organisation with our token).
 var forwardedRequestHeaders = []string{
 	"Accept", "Accept-Encoding", "Accept-Language", "Content-Type", "Content-Encoding",
 	"Range", "If-Range", "If-Match", "If-None-Match", "If-Modified-Since", "If-Unmodified-Since",
-	"User-Agent", "X-Amzn-Trace-Id", "Traceparent", "Tracestate",
+	"User-Agent", "X-Amzn-Trace-Id",
 }
 
 // forwardedHeaders copies the allowed headers of an incoming request.
