@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/hf-micro/hf-micro/internal/metrics/metricstest"
 )
 
 // TestDashboardQueriesOnlyExportedMetrics loads deploy/grafana/hf-micro.json and checks that every metric its
@@ -65,7 +67,7 @@ func exportedFamilies(t *testing.T) map[string]bool {
 	r.ShieldAnswer("api")
 	r.ShieldRaise("api")
 	names := map[string]bool{}
-	for series := range scrape(t, r) {
+	for series := range metricstest.Scrape(t, r) {
 		name, _, _ := strings.Cut(series, "{")
 		names[name] = true
 	}

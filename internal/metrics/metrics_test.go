@@ -3,23 +3,11 @@ package metrics
 import (
 	"net/http"
 	"net/http/httptest"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/hf-micro/hf-micro/internal/metrics/metricstest"
 )
-
-func scrape(t *testing.T, r *Registry) map[string]float64 {
-	t.Helper()
-	var b strings.Builder
-	r.WritePrometheus(&b)
-	samples, ok := metricstest.Parse(b.String())
-	if !ok {
-		t.Fatalf("the scrape is not the Prometheus text format:\n%s", b.String())
-	}
-	return samples
-}
 
 func TestRegistryWritesEachFactUnderItsName(t *testing.T) {
 	r := New()
@@ -44,7 +32,7 @@ func TestRegistryWritesEachFactUnderItsName(t *testing.T) {
 	r.ShieldAnswer("api")
 	r.ShieldRaise("resolvers")
 
-	got := scrape(t, r)
+	got := metricstest.Scrape(t, r)
 	want := map[string]float64{
 		`http_server_active_requests`: 1,
 		`http_server_request_duration_seconds_count{http_route="/api/repo",http_request_method="GET",http_response_status_code="200"}`:             1,

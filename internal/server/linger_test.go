@@ -34,15 +34,8 @@ func TestLingerLeavesSmallUnreadBodiesAlone(t *testing.T) {
 // TestLingerDoesNotAskForAnUnreadBody: a client that sent "Expect: 100-continue" and was refused before the
 // body was read must not be told to send it after all.
 func TestLingerDoesNotAskForAnUnreadBody(t *testing.T) {
-	srv := httptest.NewServer(withLingeringClose(refuseUnread))
-	defer srv.Close()
-	conn, err := net.Dial("tcp", srv.Listener.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	_ = conn.SetDeadline(time.Now().Add(time.Minute)) // bounds a hung test only
-	_, err = io.WriteString(conn, "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5000000\r\nExpect: 100-continue\r\n\r\n")
+	conn := rawConnToRefusal(t)
+	_, err := io.WriteString(conn, "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5000000\r\nExpect: 100-continue\r\n\r\n")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,14 +56,7 @@ func TestLingerDoesNotAskForAnUnreadBody(t *testing.T) {
 // TestLingerDeliversTheReplyToAClientStillSending: a body far over what net/http discards by itself, refused
 // unread, is drained so that a client that sends it all before reading gets the reply, not a reset.
 func TestLingerDeliversTheReplyToAClientStillSending(t *testing.T) {
-	srv := httptest.NewServer(withLingeringClose(refuseUnread))
-	defer srv.Close()
-	conn, err := net.Dial("tcp", srv.Listener.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	_ = conn.SetDeadline(time.Now().Add(time.Minute)) // bounds a hung test only
+	conn := rawConnToRefusal(t)
 	const size = 8 << 20
 	if _, err := io.WriteString(conn, "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 8388608\r\n\r\n"); err != nil {
 		t.Fatal(err)
@@ -89,4 +75,19 @@ func TestLingerDeliversTheReplyToAClientStillSending(t *testing.T) {
 	if resp.StatusCode != http.StatusUnauthorized {
 		t.Errorf("status %d, want 401", resp.StatusCode)
 	}
+}
+
+// rawConnToRefusal is a TCP connection to a server that refuses every request without reading its body, behind
+// the lingering close: the tests write the request by hand, as a client still sending does.
+func rawConnToRefusal(t *testing.T) net.Conn {
+	t.Helper()
+	srv := httptest.NewServer(withLingeringClose(refuseUnread))
+	t.Cleanup(srv.Close)
+	conn, err := net.Dial("tcp", srv.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	_ = conn.SetDeadline(time.Now().Add(time.Minute)) // bounds a hung test only
+	return conn
 }

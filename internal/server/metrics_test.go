@@ -106,7 +106,7 @@ func TestMetricsCountAScriptedSetOfRequests(t *testing.T) {
 	// for the last request's count.
 	var got map[string]float64
 	for deadline := time.Now().Add(time.Minute); ; time.Sleep(10 * time.Millisecond) {
-		got = scrapeMetrics(t, reg)
+		got = metricstest.Scrape(t, reg)
 		if got[hist("/api/{t}/{repo}", "GET", "200")] == 1 && got[`http_server_active_requests`] == 0 || time.Now().After(deadline) {
 			break
 		}
@@ -136,15 +136,4 @@ func TestMetricsCountAScriptedSetOfRequests(t *testing.T) {
 	if _, ok := got[`hf_micro_hub_rate_limit_remaining{bucket="api"}`]; !ok {
 		t.Error("the server token's quota left is missing")
 	}
-}
-
-func scrapeMetrics(t *testing.T, reg *metrics.Registry) map[string]float64 {
-	t.Helper()
-	var b strings.Builder
-	reg.WritePrometheus(&b)
-	samples, ok := metricstest.Parse(b.String())
-	if !ok {
-		t.Fatalf("not the Prometheus text format:\n%s", b.String())
-	}
-	return samples
 }
