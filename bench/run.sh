@@ -4,8 +4,8 @@
 # what it needs (wrk, nginx-light, redis-server) with apt-get when missing, builds hf-micro (make build) and the
 # bench programs, runs bench/driver under a time limit and writes docs/benchmarks.md. Arguments are passed to
 # the driver (e.g. -duration 10s -rounds 5, or -scenario cache for the download cache alone; `go run
-# ./bench/driver -h` lists them). Takes about 10 minutes; the cache scenario needs (rounds + 2) × 2 × -cache-mib
-# of disk under /tmp while it runs (10 GiB by default), removed at the end.
+# ./bench/driver -h` lists them). Takes about 10 minutes; the cache scenario needs (rounds + 2) × 3 × -cache-mib
+# of disk under /tmp while it runs (15 GiB by default: the files, hf-micro's cache and nginx's), removed at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"syscall"
 	"time"
 )
@@ -145,9 +146,11 @@ func (d *driver) cacheScenario(ctx context.Context) error {
 	}
 	for round := 1; round <= o.rounds; round++ {
 		name := fmt.Sprintf("miss-%d.bin", round)
-		order := []fetchTarget{{"direct-cdn", cdn(name), nil}, {"hf-micro", hf(name), p}}
+		// nginx's proxy_cache fills its own cache from the same CDN: the yardstick that also writes what it streams.
+		order := []fetchTarget{{"direct-cdn", cdn(name), nil}, {"hf-micro", hf(name), p},
+			{"nginx-proxy-cache", "http://" + a["nginx-files"] + "/cdn/files/" + name, d.nginx}}
 		if round%2 == 0 {
-			order[0], order[1] = order[1], order[0]
+			slices.Reverse(order)
 		}
 		for _, t := range order {
 			r, err := d.fetch(ctx, "miss", t.name, round, t.url, t.proc, 1, 1)
