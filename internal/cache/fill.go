@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 )
 
@@ -54,7 +55,9 @@ func (s *Store) Fill(ctx context.Context, e Entry, open func(context.Context) (i
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if d := s.fills[c]; d != nil {
-		d.entries = append(d.entries, e)
+		if !slices.ContainsFunc(d.entries, func(known Entry) bool { return known.Key == e.Key }) {
+			d.entries = append(d.entries, e)
+		}
 		return d, nil
 	}
 	d := &Download{content: c, size: e.Size, entries: []Entry{e}, changed: make(chan struct{})}
@@ -64,19 +67,19 @@ func (s *Store) Fill(ctx context.Context, e Entry, open func(context.Context) (i
 }
 
 // run fills d and ends it: the store forgets the download (a failed one may be tried again by the next
-// caller), and a stored file's entries are remembered.
+// caller), a stored file's entries are remembered, and then the readers learn the end.
 func (s *Store) run(ctx context.Context, d *Download, open func(context.Context) (io.ReadCloser, error)) {
 	err := s.fillOnce(ctx, d, open)
 	s.mu.Lock()
 	delete(s.fills, d.content)
 	entries := d.entries
 	s.mu.Unlock()
-	d.update(func() { d.done, d.err = true, err })
 	if err == nil {
 		for _, e := range entries {
-			_ = s.Remember(e)
+			_ = s.Remember(e) // a failed write only costs a Hub question next time
 		}
 	}
+	d.update(func() { d.done, d.err = true, err })
 }
 
 // fillOnce downloads d unless another process sharing the directory stored it while this one waited for the

@@ -74,20 +74,17 @@ func (b *pausedBody) Read(q []byte) (int, error) {
 	return n, nil
 }
 
-// progressWriter collects what a reader receives, signals once it has at least want bytes, and records the
-// most it ever had before the source was released.
+// progressWriter collects what a reader receives, and signals once it has at least want bytes.
 type progressWriter struct {
-	mu         sync.Mutex
-	got        bytes.Buffer
-	want       int
-	reached    chan struct{}
-	released   *atomic.Bool
-	maxBlocked int
-	failAfter  int // a write past this many bytes fails, as a caller that went away (0: never)
+	mu        sync.Mutex
+	got       bytes.Buffer
+	want      int
+	reached   chan struct{}
+	failAfter int // a write past this many bytes fails, as a caller that went away (0: never)
 }
 
-func newProgressWriter(want int, released *atomic.Bool) *progressWriter {
-	return &progressWriter{want: want, reached: make(chan struct{}), released: released}
+func newProgressWriter(want int) *progressWriter {
+	return &progressWriter{want: want, reached: make(chan struct{})}
 }
 
 func (w *progressWriter) Write(p []byte) (int, error) {
@@ -98,9 +95,6 @@ func (w *progressWriter) Write(p []byte) (int, error) {
 	}
 	before := w.got.Len()
 	w.got.Write(p)
-	if !w.released.Load() {
-		w.maxBlocked = max(w.maxBlocked, w.got.Len())
-	}
 	if before < w.want && w.got.Len() >= w.want {
 		close(w.reached)
 	}
@@ -120,13 +114,12 @@ func TestJoinerReadsTheGrowingFile(t *testing.T) {
 	b := patterned(4*holdBack + 123)
 	src := newPausedSource(b, 2*holdBack+17) // two whole buffers on disk, then the source blocks
 	e := entryOf(b)
-	var released atomic.Bool
 	first, err := s.Fill(context.Background(), e, src.open)
 	if err != nil {
 		t.Fatal(err)
 	}
 	firstDone := make(chan error, 1)
-	firstW := newProgressWriter(1, &released)
+	firstW := newProgressWriter(1)
 	go func() { _, err := first.Stream(context.Background(), firstW, 0, e.Size, func() {}); firstDone <- err }()
 	<-src.paused
 
@@ -134,9 +127,12 @@ func TestJoinerReadsTheGrowingFile(t *testing.T) {
 	if err != nil || second != first {
 		t.Fatalf("the second caller did not join the download: %v", err)
 	}
-	secondW := newProgressWriter(2*holdBack, &released)
+	secondW := newProgressWriter(2 * holdBack)
 	secondDone := make(chan error, 1)
-	go func() { _, err := second.Stream(context.Background(), secondW, 0, e.Size, func() {}); secondDone <- err }()
+	go func() {
+		_, err := second.Stream(context.Background(), secondW, 0, e.Size, func() {})
+		secondDone <- err
+	}()
 	<-secondW.reached // only possible from the file: the source is blocked
 
 	var one bytes.Buffer
@@ -146,7 +142,6 @@ func TestJoinerReadsTheGrowingFile(t *testing.T) {
 	if done, _ := first.Done(); done {
 		t.Fatal("the download ended while its source was blocked")
 	}
-	released.Store(true)
 	close(src.release)
 	for _, c := range []struct {
 		done chan error
@@ -155,36 +150,31 @@ func TestJoinerReadsTheGrowingFile(t *testing.T) {
 		if err := <-c.done; err != nil || !bytes.Equal(c.w.bytes(), b) {
 			t.Fatalf("a reader: %v, %d bytes", err, len(c.w.bytes()))
 		}
-		if c.w.maxBlocked > 2*holdBack {
-			t.Errorf("a reader had %d bytes while only %d were on disk", c.w.maxBlocked, 2*holdBack)
-		}
 	}
 	if !s.Has(e.Content) || src.opens.Load() != 1 {
 		t.Fatalf("stored %v, %d downloads", s.Has(e.Content), src.opens.Load())
 	}
 }
 
-// TestHoldBack: with the whole file on disk but its end not yet read from the source (so not checked), no
-// reader has more than all but the last holdBack bytes; the rest follows the check.
+// TestHoldBack: with the whole file on disk but the end of the source's body not yet read (so the hash not yet
+// checked), a reader may have all but the last holdBack bytes, no more; the rest follows the check.
 func TestHoldBack(t *testing.T) {
 	s, _ := Open(t.TempDir(), 4<<20)
 	b := patterned(3 * holdBack)
 	src := newPausedSource(b, len(b)) // every byte sent, the end of the body not yet
 	e := entryOf(b)
-	var released atomic.Bool
 	d, _ := s.Fill(context.Background(), e, src.open)
-	w := newProgressWriter(len(b)-holdBack, &released)
-	done := make(chan error, 1)
-	go func() { _, err := d.Stream(context.Background(), w, 0, e.Size, func() {}); done <- err }()
-	<-src.paused
-	<-w.reached
-	released.Store(true)
-	close(src.release)
-	if err := <-done; err != nil || !bytes.Equal(w.bytes(), b) {
-		t.Fatalf("%v, %d bytes", err, len(w.bytes()))
+	<-src.paused // every byte is on disk
+	// A done context: Stream hands over what it may without waiting, then stops.
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	var early bytes.Buffer
+	if n, err := d.Stream(ctx, &early, 0, e.Size, func() {}); n != e.Size-holdBack || !errors.Is(err, context.Canceled) {
+		t.Fatalf("before the hash checked, a reader had %d bytes (%v), want %d", n, err, e.Size-holdBack)
 	}
-	if w.maxBlocked != len(b)-holdBack {
-		t.Errorf("before the hash checked, the reader had %d bytes, want %d", w.maxBlocked, len(b)-holdBack)
+	close(src.release)
+	if got, err := streamAll(d); err != nil || !bytes.Equal(got, b) {
+		t.Fatalf("after the check: %v, %d bytes", err, len(got))
 	}
 }
 
@@ -225,9 +215,8 @@ func TestFirstCallerLeaves(t *testing.T) {
 	b := patterned(4*holdBack + 5)
 	src := newPausedSource(b, 3*holdBack)
 	e := entryOf(b)
-	var released atomic.Bool
 	first, _ := s.Fill(context.Background(), e, src.open)
-	w := newProgressWriter(1, &released)
+	w := newProgressWriter(1)
 	w.failAfter = holdBack
 	if _, err := first.Stream(context.Background(), w, 0, e.Size, func() {}); err == nil {
 		t.Fatal("the first caller's failed write was not reported")
