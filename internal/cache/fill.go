@@ -101,7 +101,7 @@ func (s *Store) fillOnce(ctx context.Context, d *Download, open func(context.Con
 // renames the file into place. A file that cannot be written (a full disk) fails the download with a
 // NotStoredError: nothing more can be read from it.
 func (s *Store) download(ctx context.Context, d *Download, open func(context.Context) (io.ReadCloser, error)) (err error) {
-	tmp, err := s.createTemp(filepath.Join(s.dir, "tmp"), "fill-*")
+	tmp, err := s.createTemp(filepath.Join(s.dir, "tmp"), "fill-*", d.size)
 	if err != nil {
 		return &NotStoredError{Err: err}
 	}
@@ -212,10 +212,16 @@ type tempFile interface {
 	Name() string
 }
 
-func createTemp(dir, pattern string) (tempFile, error) {
+// createTemp creates a temporary file with room for size bytes.
+func createTemp(dir, pattern string, size int64) (tempFile, error) {
 	f, err := os.CreateTemp(dir, pattern)
 	if err != nil {
 		return nil, err // not a nil *os.File in a non-nil interface
+	}
+	if err := reserve(f, size); err != nil {
+		f.Close()
+		os.Remove(f.Name())
+		return nil, err
 	}
 	return f, nil
 }

@@ -27,7 +27,7 @@ type Store struct {
 	used  int64                 // the sum of the blobs' sizes
 	fills map[Content]*Download // fills in progress
 
-	createTemp func(dir, pattern string) (tempFile, error) // os.CreateTemp, but for tests of a full disk
+	createTemp func(dir, pattern string, size int64) (tempFile, error) // for tests of a full disk
 }
 
 type blob struct {

@@ -269,7 +269,7 @@ func TestDiskFull(t *testing.T) {
 	for _, limit := range []int{-1, 300_000} {
 		dir := t.TempDir()
 		s, _ := Open(dir, 1<<20)
-		s.createTemp = func(dir, pattern string) (tempFile, error) {
+		s.createTemp = func(dir, pattern string, _ int64) (tempFile, error) {
 			if limit < 0 {
 				return nil, errors.New("no space left on device")
 			}

@@ -64,7 +64,7 @@ func newGrowWorld(t *testing.T, good, served []byte, pauseAt int) *growWorld {
 	release := func() { once.Do(func() { close(cdn.release) }) }
 	t.Cleanup(release) // before the CDN server closes, so its handler can end
 	fake.SetCDN(cdnSrv.URL)
-	store, err := cache.Open(t.TempDir(), 64<<20)
+	store, err := cache.Open(t.TempDir(), 1<<30)
 	if err != nil {
 		t.Fatal(err)
 	}
