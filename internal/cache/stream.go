@@ -29,16 +29,17 @@ func (d *Download) Stream(ctx context.Context, w io.Writer, start, end int64, re
 		}
 	}()
 	span := &io.LimitedReader{}
-	pos := start
+	pos, started := start, false
 	for pos < end {
 		limit, err := d.await(ctx, pos, &f)
 		if err != nil {
 			return written, err
 		}
-		if written == 0 {
+		if !started {
 			if _, err := f.Seek(pos, io.SeekStart); err != nil {
 				return 0, err
 			}
+			started = true
 			ready()
 		}
 		span.R, span.N = f, min(limit, end)-pos
