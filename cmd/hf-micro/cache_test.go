@@ -473,8 +473,8 @@ func TestCacheStripsXetHashes(t *testing.T) {
 }
 
 // TestCacheCannotStore: when the cache cannot write files (here its tmp folder is gone, as good as a full
-// disk), a download still reaches the caller whole, checked, and is not cached; one that was to be served
-// from the cache only once stored (a Range on a cold file) gets the Hub's own answer instead.
+// disk), a cold download, whole or a range, gets the Hub's own answer through the proxy (the redirect to the
+// CDN), nothing is cached, and a warning says why.
 func TestCacheCannotStore(t *testing.T) {
 	w := newCacheWorld(t)
 	p := w.start(t)
@@ -483,16 +483,17 @@ func TestCacheCannotStore(t *testing.T) {
 		t.Fatal(err)
 	}
 	writeText(t, tmp, "not a folder")
-	resp, body, err := download(t, "GET", p.base+"/acme/m/resolve/main/model.bin", "", "")
-	if resp.StatusCode != 200 || err != nil || !bytes.Equal(body, w.weights) {
-		t.Fatalf("GET: %d, %d bytes, %v", resp.StatusCode, len(body), err)
+	for _, rangeHeader := range []string{"", "bytes=0-9"} {
+		resp, _, _ := download(t, "GET", p.base+"/acme/m/resolve/main/model.bin", rangeHeader, "")
+		if resp.StatusCode != http.StatusFound || !strings.Contains(resp.Header.Get("Location"), "/repos/"+sha256Hex(w.weights)) {
+			t.Errorf("GET %q on a file that cannot be stored: %d %v", rangeHeader, resp.StatusCode, resp.Header)
+		}
 	}
 	if _, err := os.Stat(filepath.Join(w.cacheDir, "sha256", sha256Hex(w.weights))); err == nil {
 		t.Error("the file was cached")
 	}
-	waitFor(t, func() bool { return strings.Contains(p.stderr.String(), "download served but not cached") })
-	resp, _, _ = download(t, "GET", p.base+"/acme/m/resolve/main/model.bin", "bytes=0-9", "")
-	if resp.StatusCode != http.StatusFound || resp.Header.Get("Location") == "" {
-		t.Errorf("Range on a file that cannot be stored: %d %v", resp.StatusCode, resp.Header)
+	if w.hub.CDNBytes() != 0 {
+		t.Errorf("hf-micro downloaded %d bytes it could not store", w.hub.CDNBytes())
 	}
+	waitFor(t, func() bool { return strings.Contains(p.stderr.String(), "download not cached: passed to the proxy") })
 }

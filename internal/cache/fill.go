@@ -7,167 +7,203 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
+	"sync"
 )
 
-// ErrMismatch is a download whose bytes are not the content the Hub named: nothing is cached, and the caller's
-// stream is cut before its last piece.
+// ErrMismatch is a download whose bytes are not the content the Hub named: nothing is cached, and every
+// reader's stream is cut before the last piece.
 var ErrMismatch = errors.New("the downloaded bytes do not match the hash the Hub announced")
 
 // ErrTooLarge is a file larger than the whole cache: it is not cached.
 var ErrTooLarge = errors.New("the file is larger than the cache")
 
-// fill is one content being downloaded; done closes when it is stored or failed.
-type fill struct {
-	done chan struct{}
-	err  error
-}
-
-// holdBack is the piece of a download held from the caller until its hash checks.
+// holdBack is the end of a file no reader gets until the whole file's hash has checked, so a corrupt download
+// is cut short, never delivered whole. It is also the size of the fill's reads from the source.
 const holdBack = 256 << 10
 
-// Fill stores content c, of size bytes, from the body open returns, unless it is stored already. One caller
-// at a time fills a content: the others wait until it is stored (or failed) and then read it from the store.
-// The filling caller's bytes also go to w as they arrive (when w is not nil), except the last piece, which is
-// written only once the whole file's hash has checked: a corrupt download is cut short, never delivered whole.
-// A w that fails (the caller went away) is dropped and the fill goes on, for the others. written is what
-// reached w; 0 means the caller must be served from the store.
-func (s *Store) Fill(ctx context.Context, c Content, size int64, open func(context.Context) (io.ReadCloser, error), w io.Writer) (written int64, err error) {
-	if !c.valid() {
-		return 0, fmt.Errorf("cache: invalid content %q", c)
-	}
-	if size > s.maxBytes {
-		return 0, ErrTooLarge
-	}
-	if s.Has(c) {
-		return 0, nil
-	}
-	s.mu.Lock()
-	if f := s.fills[c]; f != nil {
-		s.mu.Unlock()
-		select {
-		case <-f.done:
-			return 0, f.err
-		case <-ctx.Done():
-			return 0, ctx.Err()
-		}
-	}
-	f := &fill{done: make(chan struct{})}
-	s.fills[c] = f
-	s.mu.Unlock()
+// Download is one content on its way into the store. The store owns it, not the caller that started it: it
+// goes on when its callers leave, and every caller of the content reads the growing file (stream.go).
+type Download struct {
+	content Content
+	size    int64
+	entries []Entry // what to remember once stored; guarded by the store's mu
 
-	written, f.err = s.fillOnce(ctx, c, size, open, w)
-	s.mu.Lock()
-	delete(s.fills, c)
-	s.mu.Unlock()
-	close(f.done)
-	return written, f.err
+	mu      sync.Mutex
+	path    string        // the temporary file, then the stored one; "" until the fill has one
+	onDisk  int64         // bytes written to path
+	done    bool          // stored (err nil) or failed
+	err     error         // why it failed
+	changed chan struct{} // closed, and replaced, whenever the fields above change
 }
 
-// fillOnce downloads c unless another process sharing the directory stored it while this one waited for
-// the lock.
-func (s *Store) fillOnce(ctx context.Context, c Content, size int64, open func(context.Context) (io.ReadCloser, error), w io.Writer) (int64, error) {
-	unlock, err := s.lockFill(c)
+// Fill returns the download of e's content: the one in progress, or a new one that reads the body open
+// returns (open gets ctx's values, never its cancellation: the fill outlives its first caller). A content
+// stored already is a download that is done. Once the file is stored, e is remembered in the index.
+func (s *Store) Fill(ctx context.Context, e Entry, open func(context.Context) (io.ReadCloser, error)) (*Download, error) {
+	c := e.Content
+	if !c.valid() {
+		return nil, fmt.Errorf("cache: invalid content %q", c)
+	}
+	if e.Size > s.maxBytes {
+		return nil, ErrTooLarge
+	}
+	if s.Has(c) {
+		_ = s.Remember(e) // a failed write only costs a Hub question next time
+		return &Download{content: c, size: e.Size, path: s.path(c), onDisk: e.Size, done: true, changed: make(chan struct{})}, nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if d := s.fills[c]; d != nil {
+		if !slices.ContainsFunc(d.entries, func(known Entry) bool { return known.Key == e.Key }) {
+			d.entries = append(d.entries, e)
+		}
+		return d, nil
+	}
+	d := &Download{content: c, size: e.Size, entries: []Entry{e}, changed: make(chan struct{})}
+	s.fills[c] = d
+	go s.run(context.WithoutCancel(ctx), d, open)
+	return d, nil
+}
+
+// run fills d and ends it: the store forgets the download (a failed one may be tried again by the next
+// caller), a stored file's entries are remembered, and then the readers learn the end.
+func (s *Store) run(ctx context.Context, d *Download, open func(context.Context) (io.ReadCloser, error)) {
+	err := s.fillOnce(ctx, d, open)
+	s.mu.Lock()
+	delete(s.fills, d.content)
+	entries := d.entries
+	s.mu.Unlock()
+	if err == nil {
+		for _, e := range entries {
+			_ = s.Remember(e) // a failed write only costs a Hub question next time
+		}
+	}
+	d.update(func() { d.done, d.err = true, err })
+}
+
+// fillOnce downloads d unless another process sharing the directory stored it while this one waited for the
+// lock.
+func (s *Store) fillOnce(ctx context.Context, d *Download, open func(context.Context) (io.ReadCloser, error)) error {
+	unlock, err := s.lockFill(d.content)
 	if err != nil {
-		return 0, fmt.Errorf("cache: locking the fill: %w", err)
+		return fmt.Errorf("cache: locking the fill: %w", err)
 	}
 	defer unlock()
-	if s.Has(c) {
-		return 0, nil
+	if s.Has(d.content) {
+		d.update(func() { d.path, d.onDisk = s.path(d.content), d.size })
+		return nil
 	}
-	return s.download(ctx, c, size, open, w)
+	return s.download(ctx, d, open)
 }
 
-// download runs one fill: the body into a temporary file and to w, the hash checked, the file renamed into
-// place, and only then the held-back piece written to w. When the file cannot be stored (the disk is full),
-// the download still goes on to w, checked the same way, and ends with an ErrNotStored.
-func (s *Store) download(ctx context.Context, c Content, size int64, open func(context.Context) (io.ReadCloser, error), w io.Writer) (written int64, err error) {
-	body, err := open(ctx)
+// download writes the body into a temporary file, publishing each buffer as it lands, checks the hash, and
+// renames the file into place. A file that cannot be written (a full disk) fails the download with a
+// NotStoredError: nothing more can be read from it.
+func (s *Store) download(ctx context.Context, d *Download, open func(context.Context) (io.ReadCloser, error)) (err error) {
+	tmp, err := s.createTemp(filepath.Join(s.dir, "tmp"), "fill-*", d.size)
 	if err != nil {
-		return 0, err
-	}
-	defer body.Close()
-	tmp, storeErr := s.createTemp(filepath.Join(s.dir, "tmp"), "fill-*")
-	dropTemp := func() {
-		if tmp != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-			tmp = nil
-		}
+		return &NotStoredError{Err: err}
 	}
 	defer func() {
 		if err != nil {
-			dropTemp()
+			tmp.Close()
+			os.Remove(tmp.Name())
 		}
 	}()
-	h := c.hasher(size)
-	buf, held := make([]byte, holdBack), make([]byte, 0, holdBack)
+	d.update(func() { d.path = tmp.Name() })
+	body, err := open(ctx)
+	if err != nil {
+		return err
+	}
+	defer body.Close()
+	h := d.content.hasher(d.size)
+	buf := make([]byte, holdBack)
 	var total int64
 	for {
-		// Whole buffers, not the transport's 16 KiB frames: a write to the file and a flush to the caller per
-		// 256 KiB instead of per frame, the most of a miss's CPU.
+		// Whole buffers, not the transport's 16 KiB frames: one write to the file, one hash update and one
+		// wake-up of the readers per 256 KiB.
 		n, rerr := io.ReadFull(body, buf)
-		if rerr == io.ErrUnexpectedEOF {
-			rerr = io.EOF
-		}
 		if n > 0 {
-			if total += int64(n); total > size {
-				return written, ErrMismatch
+			if total+int64(n) > d.size {
+				return ErrMismatch
 			}
 			h.Write(buf[:n])
-			if tmp != nil {
-				if _, werr := tmp.Write(buf[:n]); werr != nil {
-					storeErr = werr
-					dropTemp()
-				}
+			if _, werr := tmp.Write(buf[:n]); werr != nil {
+				return &NotStoredError{Err: werr}
 			}
-			if w != nil && len(held) > 0 {
-				m, werr := w.Write(held)
-				if written += int64(m); werr != nil {
-					w = nil
-				}
-			}
-			held = append(held[:0], buf[:n]...)
+			total += int64(n)
+			d.update(func() { d.onDisk = total })
 		}
-		if rerr == io.EOF {
+		if rerr == io.EOF || rerr == io.ErrUnexpectedEOF {
 			break
 		}
 		if rerr != nil {
-			return written, rerr
+			return rerr
 		}
 	}
-	if total != size {
-		return written, fmt.Errorf("the download ended after %d of %d bytes: %w", total, size, io.ErrUnexpectedEOF)
+	if total != d.size {
+		return fmt.Errorf("the download ended after %d of %d bytes: %w", total, d.size, io.ErrUnexpectedEOF)
 	}
-	if !c.matches(h) {
-		return written, ErrMismatch
+	if !d.content.matches(h) {
+		return ErrMismatch
 	}
-	if storeErr == nil {
-		if storeErr = tmp.Close(); storeErr == nil {
-			storeErr = os.Rename(tmp.Name(), s.path(c))
-		}
-		if storeErr == nil {
-			s.mu.Lock()
-			s.addLocked(c, size)
-			s.mu.Unlock()
-		} else {
-			os.Remove(tmp.Name())
-		}
-		tmp = nil
+	if err := tmp.Close(); err != nil {
+		return &NotStoredError{Err: err}
 	}
-	if w != nil && len(held) > 0 {
-		m, _ := w.Write(held)
-		written += int64(m)
+	// Renamed under the download's lock, so a reader opening the file finds it under the name it reads.
+	d.mu.Lock()
+	err = os.Rename(tmp.Name(), s.path(d.content))
+	if err == nil {
+		d.path = s.path(d.content)
 	}
-	if storeErr != nil {
-		return written, &NotStoredError{Err: storeErr}
+	d.mu.Unlock()
+	if err != nil {
+		return &NotStoredError{Err: err}
 	}
-	return written, nil
+	s.mu.Lock()
+	s.addLocked(d.content, d.size)
+	s.mu.Unlock()
+	return nil
 }
 
-// NotStoredError is a download that was checked and delivered but could not be stored (the disk is full).
+// update changes the download's state and wakes every reader.
+func (d *Download) update(change func()) {
+	d.mu.Lock()
+	change()
+	close(d.changed)
+	d.changed = make(chan struct{})
+	d.mu.Unlock()
+}
+
+// Done reports whether the download has ended, and how: nil when the file is stored.
+func (d *Download) Done() (done bool, err error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.done, d.err
+}
+
+// Wait blocks until the download has ended (its error, nil when stored) or ctx is done (ctx's error).
+func (d *Download) Wait(ctx context.Context) error {
+	for {
+		d.mu.Lock()
+		done, err, changed := d.done, d.err, d.changed
+		d.mu.Unlock()
+		if done {
+			return err
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// NotStoredError is a download that could not be written to the cache (the disk is full).
 type NotStoredError struct{ Err error }
 
-func (e *NotStoredError) Error() string { return "cache: the file was not stored: " + e.Err.Error() }
+func (e *NotStoredError) Error() string { return "cache: the file cannot be stored: " + e.Err.Error() }
 func (e *NotStoredError) Unwrap() error { return e.Err }
 
 // tempFile is where a fill writes; a test can make one that fails, as a full disk does.
@@ -176,10 +212,16 @@ type tempFile interface {
 	Name() string
 }
 
-func createTemp(dir, pattern string) (tempFile, error) {
+// createTemp creates a temporary file with room for size bytes.
+func createTemp(dir, pattern string, size int64) (tempFile, error) {
 	f, err := os.CreateTemp(dir, pattern)
 	if err != nil {
 		return nil, err // not a nil *os.File in a non-nil interface
+	}
+	if err := reserve(f, size); err != nil {
+		f.Close()
+		os.Remove(f.Name())
+		return nil, err
 	}
 	return f, nil
 }

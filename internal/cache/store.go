@@ -2,8 +2,8 @@
 // their content hash (the LFS sha256, or the git blob sha1 of a regular file), so one content is stored once
 // whatever repository or revision names it; an index remembers which content a (repository, commit, path)
 // has. Both survive restarts. A file enters the store only whole and with its hash checked (a temporary file,
-// then an atomic rename); concurrent requests for one content share one fill (fill.go); the least recently
-// used files are evicted to keep the store under its bound.
+// then an atomic rename); concurrent requests for one content share one fill (fill.go) and read its file as it
+// grows (stream.go); the least recently used files are evicted to keep the store under its bound.
 package cache
 
 import (
@@ -23,11 +23,11 @@ type Store struct {
 	maxBytes int64
 
 	mu    sync.Mutex
-	blobs map[Content]*blob // what is on disk
-	used  int64             // the sum of the blobs' sizes
-	fills map[Content]*fill // fills in progress
+	blobs map[Content]*blob     // what is on disk
+	used  int64                 // the sum of the blobs' sizes
+	fills map[Content]*Download // fills in progress
 
-	createTemp func(dir, pattern string) (tempFile, error) // os.CreateTemp, but for tests of a full disk
+	createTemp func(dir, pattern string, size int64) (tempFile, error) // for tests of a full disk
 }
 
 type blob struct {
@@ -41,7 +41,7 @@ func Open(dir string, maxBytes int64) (*Store, error) {
 	if maxBytes <= 0 {
 		return nil, fmt.Errorf("cache: the size bound must be positive, not %d", maxBytes)
 	}
-	s := &Store{dir: dir, maxBytes: maxBytes, blobs: map[Content]*blob{}, fills: map[Content]*fill{}, createTemp: createTemp}
+	s := &Store{dir: dir, maxBytes: maxBytes, blobs: map[Content]*blob{}, fills: map[Content]*Download{}, createTemp: createTemp}
 	for _, sub := range []string{"tmp", "index", "locks", string(SHA256), string(GitSHA1)} {
 		if err := os.MkdirAll(filepath.Join(dir, sub), 0o700); err != nil {
 			return nil, fmt.Errorf("cache: %w", err)

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -45,25 +46,48 @@ func readAll(t *testing.T, s *Store, c Content) []byte {
 	return b
 }
 
-// TestFillStreamsAndStores: the filling caller gets every byte, the file is stored, and a second fill reads
-// nothing from the source.
+// entryOf is a file's entry, as the server hands it to Fill.
+func entryOf(b []byte) Entry {
+	return Entry{Key: Key{Type: "model", Repo: "acme/m", Commit: "0123456789012345678901234567890123456789", Path: "f"},
+		Content: sha256Content(b), Size: int64(len(b))}
+}
+
+// streamAll reads a whole download as a caller does.
+func streamAll(d *Download) ([]byte, error) {
+	var got bytes.Buffer
+	_, err := d.Stream(context.Background(), &got, 0, d.size, func() {})
+	return got.Bytes(), err
+}
+
+// TestFillStreamsAndStores: the caller gets every byte, the file is stored and its entry remembered, and a
+// second fill reads nothing from the source.
 func TestFillStreamsAndStores(t *testing.T) {
 	s, err := Open(t.TempDir(), 1<<20)
 	if err != nil {
 		t.Fatal(err)
 	}
 	src := &source{b: bytes.Repeat([]byte("0123456789"), 70_000)}
-	c := sha256Content(src.b)
-	var got bytes.Buffer
-	n, err := s.Fill(context.Background(), c, int64(len(src.b)), src.open, &got)
-	if err != nil || n != int64(len(src.b)) || !bytes.Equal(got.Bytes(), src.b) {
-		t.Fatalf("fill: %d, %v; streamed equal: %v", n, err, bytes.Equal(got.Bytes(), src.b))
+	e := entryOf(src.b)
+	d, err := s.Fill(context.Background(), e, src.open)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if n, err := s.Fill(context.Background(), c, int64(len(src.b)), src.open, &got); n != 0 || err != nil || src.opens.Load() != 1 {
-		t.Fatalf("second fill: %d, %v, %d opens", n, err, src.opens.Load())
+	got, err := streamAll(d)
+	if err != nil || !bytes.Equal(got, src.b) || d.Wait(context.Background()) != nil {
+		t.Fatalf("fill: %d bytes, %v; equal: %v", len(got), err, bytes.Equal(got, src.b))
 	}
-	if !bytes.Equal(readAll(t, s, c), src.b) || s.Used() != int64(len(src.b)) {
+	d, err = s.Fill(context.Background(), e, src.open)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := streamAll(d); err != nil || !bytes.Equal(got, src.b) || src.opens.Load() != 1 {
+		t.Fatalf("second fill: %d bytes, %v, %d opens", len(got), err, src.opens.Load())
+	}
+	if !bytes.Equal(readAll(t, s, e.Content), src.b) || s.Used() != int64(len(src.b)) {
 		t.Fatalf("stored file differs, or used %d", s.Used())
+	}
+	if known, ok := s.Lookup(e.Key); !ok || known.Content != e.Content {
+		t.Fatalf("the entry was not remembered: %v %v", known, ok)
 	}
 }
 
@@ -76,30 +100,40 @@ func TestGitBlobContent(t *testing.T) {
 		t.Fatal("ETag not read")
 	}
 	src := &source{b: []byte("hello\n")}
-	if _, err := s.Fill(context.Background(), c, 6, src.open, nil); err != nil || !s.Has(c) {
-		t.Fatalf("fill: %v", err)
+	d, err := s.Fill(context.Background(), Entry{Content: c, Size: 6}, src.open)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := streamAll(d); err != nil || string(got) != "hello\n" || !s.Has(c) {
+		t.Fatalf("fill: %q, %v", got, err)
 	}
 }
 
 // TestMismatchIsCutOffAndNotCached: bytes that do not hash to the content are not stored, no temporary file
-// is left, and the caller never receives the last piece.
+// is left, and no reader receives the last piece.
 func TestMismatchIsCutOffAndNotCached(t *testing.T) {
 	dir := t.TempDir()
 	s, _ := Open(dir, 1<<20)
 	good := bytes.Repeat([]byte("x"), 600_000)
 	bad := bytes.Clone(good)
 	bad[len(bad)-1] = 'y'
-	c := sha256Content(good)
-	var got bytes.Buffer
-	n, err := s.Fill(context.Background(), c, int64(len(good)), (&source{b: bad}).open, &got)
-	if !errors.Is(err, ErrMismatch) || s.Has(c) || n >= int64(len(good)) || int64(got.Len()) != n {
-		t.Fatalf("fill of corrupt bytes: %d written, %v, stored %v", n, err, s.Has(c))
+	e := entryOf(good)
+	d, err := s.Fill(context.Background(), e, (&source{b: bad}).open)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := streamAll(d)
+	if !errors.Is(err, ErrMismatch) || s.Has(e.Content) || len(got) > len(good)-holdBack || !bytes.Equal(got, good[:len(got)]) {
+		t.Fatalf("fill of corrupt bytes: %d read, %v, stored %v", len(got), err, s.Has(e.Content))
+	}
+	if _, ok := s.Lookup(e.Key); ok {
+		t.Error("the entry of a corrupt download was remembered")
 	}
 	if left, _ := os.ReadDir(filepath.Join(dir, "tmp")); len(left) != 0 {
 		t.Errorf("temporary files left: %v", left)
 	}
-	short := &source{b: good[:10]}
-	if _, err := s.Fill(context.Background(), c, int64(len(good)), short.open, nil); !errors.Is(err, io.ErrUnexpectedEOF) || s.Has(c) {
+	d, _ = s.Fill(context.Background(), e, (&source{b: good[:10]}).open)
+	if _, err := streamAll(d); !errors.Is(err, io.ErrUnexpectedEOF) || s.Has(e.Content) {
 		t.Errorf("short download: %v", err)
 	}
 }
@@ -108,30 +142,37 @@ func TestMismatchIsCutOffAndNotCached(t *testing.T) {
 type gatedSource struct {
 	source
 	release chan struct{}
+	opened  chan struct{} // closed when first opened, if not nil
 }
 
 func (g *gatedSource) open(ctx context.Context) (io.ReadCloser, error) {
-	g.opens.Add(1)
+	if g.opens.Add(1) == 1 && g.opened != nil {
+		close(g.opened)
+	}
 	<-g.release
 	return io.NopCloser(bytes.NewReader(g.b)), nil
 }
 
-// TestConcurrentFillsShareOneDownload: callers asking together open the source once; all find the file.
+// TestConcurrentFillsShareOneDownload: 32 callers asking together open the source once, and each reads the
+// whole file, right.
 func TestConcurrentFillsShareOneDownload(t *testing.T) {
-	s, _ := Open(t.TempDir(), 1<<20)
-	g := &gatedSource{source: source{b: bytes.Repeat([]byte("ab"), 1000)}, release: make(chan struct{})}
-	c := sha256Content(g.b)
+	s, _ := Open(t.TempDir(), 4<<20)
+	g := &gatedSource{source: source{b: patterned(3<<20 + 5)}, release: make(chan struct{})}
+	e := entryOf(g.b)
 	var wg sync.WaitGroup
-	errs := make(chan error, 8)
-	for range 8 {
+	errs := make(chan error, 32)
+	for range 32 {
+		d, err := s.Fill(context.Background(), e, g.open) // all before the release: one download in progress
+		if err != nil {
+			t.Fatal(err)
+		}
 		wg.Go(func() {
-			_, err := s.Fill(context.Background(), c, int64(len(g.b)), g.open, io.Discard)
+			got, err := streamAll(d)
+			if err == nil && !bytes.Equal(got, g.b) {
+				err = fmt.Errorf("read %d bytes, not the file's", len(got))
+			}
 			errs <- err
 		})
-	}
-	// Wait until the leader is downloading and the others wait for it: the fill is registered.
-	for deadline := time.Now().Add(time.Minute); g.opens.Load() == 0 && time.Now().Before(deadline); {
-		time.Sleep(time.Millisecond)
 	}
 	close(g.release)
 	wg.Wait()
@@ -141,8 +182,8 @@ func TestConcurrentFillsShareOneDownload(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if g.opens.Load() != 1 || !s.Has(c) {
-		t.Fatalf("%d downloads, stored %v", g.opens.Load(), s.Has(c))
+	if g.opens.Load() != 1 || !s.Has(e.Content) {
+		t.Fatalf("%d downloads, stored %v", g.opens.Load(), s.Has(e.Content))
 	}
 }
 
@@ -153,15 +194,11 @@ func TestEvictionAndRestart(t *testing.T) {
 	s, _ := Open(dir, 2500)
 	a, b, c := bytes.Repeat([]byte("a"), 1000), bytes.Repeat([]byte("b"), 1000), bytes.Repeat([]byte("c"), 1000)
 	for _, x := range [][]byte{a, b} {
-		if _, err := s.Fill(context.Background(), sha256Content(x), 1000, (&source{b: x}).open, nil); err != nil {
-			t.Fatal(err)
-		}
+		fillWhole(t, s, x)
 	}
 	time.Sleep(10 * time.Millisecond) // distinct use times; the order, not the duration, is asserted
 	readAll(t, s, sha256Content(a))   // a is now used more recently than b
-	if _, err := s.Fill(context.Background(), sha256Content(c), 1000, (&source{b: c}).open, nil); err != nil {
-		t.Fatal(err)
-	}
+	fillWhole(t, s, c)
 	if !s.Has(sha256Content(a)) || s.Has(sha256Content(b)) || !s.Has(sha256Content(c)) || s.Used() != 2000 {
 		t.Fatalf("after eviction: a %v b %v c %v, used %d", s.Has(sha256Content(a)), s.Has(sha256Content(b)), s.Has(sha256Content(c)), s.Used())
 	}
@@ -177,33 +214,36 @@ func TestEvictionAndRestart(t *testing.T) {
 	if !ok || e.Content != sha256Content(a) || !bytes.Equal(readAll(t, s2, e.Content), a) || s2.Used() != 2000 {
 		t.Fatalf("after restart: %v %v, used %d", e, ok, s2.Used())
 	}
-	if _, err := s2.Fill(context.Background(), sha256Content(bytes.Repeat([]byte("d"), 3000)), 3000, (&source{}).open, nil); !errors.Is(err, ErrTooLarge) {
+	if _, err := s2.Fill(context.Background(), entryOf(bytes.Repeat([]byte("d"), 3000)), (&source{}).open); !errors.Is(err, ErrTooLarge) {
 		t.Errorf("a file larger than the cache: %v", err)
 	}
 }
 
-// TestTwoStoresOnOneDirectory: stores sharing a directory (two processes) download a file once, and each
-// finds what the other stored.
+// TestTwoStoresOnOneDirectory: stores sharing a directory (two processes) download a file once: the second
+// waits for the first's lock and then reads what it stored.
 func TestTwoStoresOnOneDirectory(t *testing.T) {
 	dir := t.TempDir()
 	s1, _ := Open(dir, 1<<20)
 	s2, _ := Open(dir, 1<<20)
-	g := &gatedSource{source: source{b: bytes.Repeat([]byte("cd"), 1000)}, release: make(chan struct{})}
+	g := &gatedSource{source: source{b: bytes.Repeat([]byte("cd"), 1000)}, release: make(chan struct{}), opened: make(chan struct{})}
 	other := &source{b: g.b}
-	c := sha256Content(g.b)
-	done := make(chan error, 2)
-	go func() { _, err := s1.Fill(context.Background(), c, int64(len(g.b)), g.open, nil); done <- err }()
-	for deadline := time.Now().Add(time.Minute); g.opens.Load() == 0 && time.Now().Before(deadline); {
-		time.Sleep(time.Millisecond)
+	e := entryOf(g.b)
+	d1, err := s1.Fill(context.Background(), e, g.open)
+	if err != nil {
+		t.Fatal(err)
 	}
-	go func() { _, err := s2.Fill(context.Background(), c, int64(len(g.b)), other.open, nil); done <- err }()
+	<-g.opened // s1 holds the lock
+	d2, err := s2.Fill(context.Background(), e, other.open)
+	if err != nil {
+		t.Fatal(err)
+	}
 	close(g.release)
-	for range 2 {
-		if err := <-done; err != nil {
-			t.Fatal(err)
+	for _, d := range []*Download{d1, d2} {
+		if got, err := streamAll(d); err != nil || !bytes.Equal(got, g.b) {
+			t.Fatalf("read %d bytes, %v", len(got), err)
 		}
 	}
-	if other.opens.Load() != 0 || !bytes.Equal(readAll(t, s2, c), g.b) {
+	if other.opens.Load() != 0 || !bytes.Equal(readAll(t, s2, e.Content), g.b) {
 		t.Fatalf("the second store downloaded %d times", other.opens.Load())
 	}
 }
@@ -222,14 +262,14 @@ func (f *failingFile) Write(p []byte) (int, error) {
 	return f.File.Write(p)
 }
 
-// TestDiskFull: when the file cannot be written (a full disk, at creation or midway), the checked download
-// still reaches the caller whole, the error says it was not stored, nothing is stored and no temporary file
-// is left.
+// TestDiskFull: when the file cannot be written (a full disk, at creation or midway), the download fails with
+// a NotStoredError: a reader gets no byte (the file could not be created) or a part of the file and the error
+// (it filled up), never the rest unwritten; nothing is stored and no temporary file is left.
 func TestDiskFull(t *testing.T) {
 	for _, limit := range []int{-1, 300_000} {
 		dir := t.TempDir()
 		s, _ := Open(dir, 1<<20)
-		s.createTemp = func(dir, pattern string) (tempFile, error) {
+		s.createTemp = func(dir, pattern string, _ int64) (tempFile, error) {
 			if limit < 0 {
 				return nil, errors.New("no space left on device")
 			}
@@ -237,12 +277,20 @@ func TestDiskFull(t *testing.T) {
 			return &failingFile{File: f, limit: limit}, err
 		}
 		src := &source{b: bytes.Repeat([]byte("0123456789"), 70_000)}
-		c := sha256Content(src.b)
+		e := entryOf(src.b)
+		d, err := s.Fill(context.Background(), e, src.open)
+		if err != nil {
+			t.Fatal(err)
+		}
 		var got bytes.Buffer
-		n, err := s.Fill(context.Background(), c, int64(len(src.b)), src.open, &got)
+		ready := false
+		n, err := d.Stream(context.Background(), &got, 0, e.Size, func() { ready = true })
 		var notStored *NotStoredError
-		if !errors.As(err, &notStored) || n != int64(len(src.b)) || !bytes.Equal(got.Bytes(), src.b) || s.Has(c) {
-			t.Fatalf("limit %d: %d written, %v, stored %v", limit, n, err, s.Has(c))
+		if !errors.As(err, &notStored) || n >= e.Size || !bytes.Equal(got.Bytes(), src.b[:n]) || s.Has(e.Content) || ready != (n > 0) {
+			t.Fatalf("limit %d: %d read, %v, ready %v, stored %v", limit, n, err, ready, s.Has(e.Content))
+		}
+		if limit < 0 && src.opens.Load() != 0 {
+			t.Errorf("the source was opened for a file that could not be created")
 		}
 		if left, _ := os.ReadDir(filepath.Join(dir, "tmp")); len(left) != 0 {
 			t.Errorf("limit %d: temporary files left: %v", limit, left)

@@ -82,69 +82,110 @@ func (d *deps) serveCached(w http.ResponseWriter, r *http.Request, match *hubrou
 	return true, d.fillAndServe(w, r, e, source, client)
 }
 
-// fillAndServe downloads a file into the cache while streaming it to the caller. A Range request waits for
-// the whole file and is then served from the store.
+// fillAndServe answers a cold GET from the file as it downloads into the cache: every caller of a content,
+// the first included, reads the one download's growing file (cache.Download.Stream). The answer (200, or 206
+// for one range) is sent with the first byte the caller may have, so a download that fails before it is still
+// answered with an error, or, when the cache cannot store the file, by the proxy.
 func (d *deps) fillAndServe(w http.ResponseWriter, r *http.Request, e cache.Entry, source *url.URL, client *hub.Client) error {
 	open := func(ctx context.Context) (io.ReadCloser, error) { return d.openSource(ctx, source, client) }
-	var stream *lazyHeaderWriter
-	var sink io.Writer
-	if r.Header.Get("Range") == "" {
-		stream = &lazyHeaderWriter{w: w, rc: http.NewResponseController(w), entry: e}
-		sink = stream
+	start, end, status, ok := d.coldSpan(w, r, e)
+	if status == 0 {
+		return nil // answered (a range not satisfiable)
 	}
-	// The fill goes on when this caller leaves: others may be waiting for the same file.
-	written, err := d.opts.Cache.Fill(context.WithoutCancel(r.Context()), e.Content, e.Size, open, sink)
-	switch {
-	case err == nil && written == e.Size:
-		_ = d.opts.Cache.Remember(e)
-		return nil
-	case err == nil:
-		_ = d.opts.Cache.Remember(e)
-		if stream != nil && stream.sent {
-			return nil // the caller left mid-stream; the file is stored for the next one
+	dl, err := d.opts.Cache.Fill(r.Context(), e, open)
+	if err != nil {
+		return d.notFilled(w, r, e, client, err)
+	}
+	if !ok {
+		// Several ranges or a conditional request: http.ServeContent answers it, from the stored file.
+		if err := dl.Wait(r.Context()); err != nil {
+			return d.notFilled(w, r, e, client, err)
 		}
 		if !d.serveStored(w, r, e) {
-			return &apiError{status: http.StatusBadGateway, msg: "the file was evicted from the cache as it was stored; retry"}
+			return d.notFilled(w, r, e, client, cache.ErrGone)
 		}
 		return nil
-	case errors.As(err, new(*cache.NotStoredError)) && written == e.Size:
-		d.logger.WarnContext(r.Context(), "download served but not cached", "error", err.Error(), "content", e.Content.String())
+	}
+	sent := false
+	_, err = dl.Stream(r.Context(), w, start, end, func() {
+		sent = true
+		setCachedHeaders(w.Header(), e)
+		if status == http.StatusPartialContent {
+			w.Header().Set("Content-Range", fmt.Sprintf("bytes %d-%d/%d", start, end-1, e.Size))
+		}
+		w.Header().Set("Content-Length", strconv.FormatInt(end-start, 10))
+		w.WriteHeader(status)
+	})
+	switch {
+	case err == nil:
 		return nil
-	case (errors.Is(err, cache.ErrTooLarge) || errors.As(err, new(*cache.NotStoredError))) && (stream == nil || !stream.sent):
-		// Not cacheable here and now (too large, or the disk is full): the caller gets the Hub's own answer.
+	case !sent:
+		return d.notFilled(w, r, e, client, err)
+	default:
+		// The status and part of the file are out: cut the stream, so the caller sees a broken download rather
+		// than a complete-looking corrupt one.
+		if done, ferr := dl.Done(); done && ferr != nil {
+			d.logger.ErrorContext(r.Context(), "download cut off", "error", ferr.Error(), "content", e.Content.String())
+		}
+		panic(http.ErrAbortHandler)
+	}
+}
+
+// coldSpan decides a cold GET's answer as http.ServeContent decides it for a stored file: the whole file
+// (200) or one range of it (206, bytes [start, end)). A range that cannot be satisfied is answered here, by
+// http.ServeContent itself (status 0: nothing more to do); ok is false for what needs the stored file first
+// (several ranges, a conditional request).
+func (d *deps) coldSpan(w http.ResponseWriter, r *http.Request, e cache.Entry) (start, end int64, status int, ok bool) {
+	if r.Header.Get("If-Match") != "" || r.Header.Get("If-None-Match") != "" || r.Header.Get("If-Range") != "" {
+		return 0, 0, http.StatusOK, false
+	}
+	ranges, err := parseRange(r.Header.Get("Range"), e.Size)
+	switch {
+	case err == errNoOverlap && e.Size == 0:
+		ranges = nil // ServeContent answers an empty file's range with the whole (empty) file
+	case err != nil:
+		// ServeContent reads no byte to refuse a range, so it answers as it would for the stored file.
+		setCachedHeaders(w.Header(), e)
+		http.ServeContent(w, r, "", time.Time{}, io.NewSectionReader(unreadable{}, 0, e.Size))
+		return 0, 0, 0, false
+	}
+	var sum int64
+	for _, ra := range ranges {
+		sum += ra.length
+	}
+	switch {
+	case sum > e.Size || len(ranges) == 0:
+		return 0, e.Size, http.StatusOK, true // ServeContent ignores ranges longer than the file
+	case len(ranges) == 1:
+		return ranges[0].start, ranges[0].start + ranges[0].length, http.StatusPartialContent, true
+	default:
+		return 0, 0, http.StatusPartialContent, false
+	}
+}
+
+// unreadable is the content behind a refused range, which is never read.
+type unreadable struct{}
+
+func (unreadable) ReadAt([]byte, int64) (int, error) { return 0, io.ErrUnexpectedEOF }
+
+// notFilled answers a cold GET the cache could not serve, before any byte of it was sent: a file too large for
+// the cache, or one the cache cannot store (a full disk), gets the Hub's own answer through the proxy; a failed
+// download is a 502.
+func (d *deps) notFilled(w http.ResponseWriter, r *http.Request, e cache.Entry, client *hub.Client, err error) error {
+	switch {
+	case r.Context().Err() != nil:
+		return r.Context().Err()
+	case errors.Is(err, cache.ErrTooLarge) || errors.As(err, new(*cache.NotStoredError)):
+		if !errors.Is(err, cache.ErrTooLarge) {
+			d.logger.WarnContext(r.Context(), "download not cached: passed to the proxy", "error", err.Error(), "content", e.Content.String())
+		}
 		d.dropIn.ServeHTTP(w, r, dropin.Forward{Client: client, PublicBase: d.publicBase(r)})
 		return nil
-	case stream != nil && stream.sent:
-		// The status and part of the file are out: cut the stream, so the caller sees a broken download
-		// rather than a complete-looking corrupt one.
-		d.logger.ErrorContext(r.Context(), "download cut off", "error", err.Error(), "content", e.Content.String())
-		panic(http.ErrAbortHandler)
+	case errors.Is(err, cache.ErrGone):
+		return &apiError{status: http.StatusBadGateway, msg: "the file was evicted from the cache as it was stored; retry"}
 	default:
 		return &apiError{status: http.StatusBadGateway, msg: "hf-micro could not download the file from the Hub", cause: err}
 	}
-}
-
-// lazyHeaderWriter sends the cached file's headers with the first bytes, so a fill that fails before any byte
-// can still be answered with an error; every write is flushed, so the download flows.
-type lazyHeaderWriter struct {
-	w     http.ResponseWriter
-	rc    *http.ResponseController
-	entry cache.Entry
-	sent  bool
-}
-
-func (l *lazyHeaderWriter) Write(p []byte) (int, error) {
-	if !l.sent {
-		l.sent = true
-		setCachedHeaders(l.w.Header(), l.entry)
-		l.w.Header().Set("Content-Length", strconv.FormatInt(l.entry.Size, 10))
-		l.w.WriteHeader(http.StatusOK)
-	}
-	n, err := l.w.Write(p)
-	if err == nil {
-		err = l.rc.Flush()
-	}
-	return n, err
 }
 
 // serveStored answers from a stored file (Range and conditional requests included); false when the file is
