@@ -37,6 +37,7 @@ func (d *deps) serveCached(w http.ResponseWriter, r *http.Request, match *hubrou
 	}
 	key, ok := resolveKey(r.URL.EscapedPath(), targets[0])
 	if !ok {
+		d.opts.Metrics.CacheRequest("bypass")
 		return false, nil
 	}
 	caller, _ := auth.From(r.Context())
@@ -47,6 +48,7 @@ func (d *deps) serveCached(w http.ResponseWriter, r *http.Request, match *hubrou
 		}
 		if isCommit(known.Commit) {
 			if e, ok := store.Lookup(known); ok && d.serveStored(w, r, e) {
+				d.opts.Metrics.CacheRequest("hit")
 				return true, nil
 			}
 		}
@@ -60,6 +62,7 @@ func (d *deps) serveCached(w http.ResponseWriter, r *http.Request, match *hubrou
 	}
 	e, source, ok := entryFrom(answer, key)
 	if !ok {
+		d.opts.Metrics.CacheRequest("bypass") // not a file: the proxy passes the Hub's answer on
 		return false, nil
 	}
 	if caller.UsesServerToken() {
@@ -70,10 +73,12 @@ func (d *deps) serveCached(w http.ResponseWriter, r *http.Request, match *hubrou
 			_ = store.Remember(e) // a failed write only costs a Hub question next time
 		}
 		if d.serveStored(w, r, e) {
+			d.opts.Metrics.CacheRequest("hit")
 			return true, nil
 		}
 	}
 	if r.Method == http.MethodHead {
+		d.opts.Metrics.CacheRequest("miss") // answered from the Hub's HEAD: nothing downloaded, no byte sent
 		setCachedHeaders(w.Header(), e)
 		w.Header().Set("Content-Length", strconv.FormatInt(e.Size, 10))
 		w.WriteHeader(http.StatusOK)
@@ -89,11 +94,13 @@ func (d *deps) fillAndServe(w http.ResponseWriter, r *http.Request, e cache.Entr
 	var stream *lazyHeaderWriter
 	var sink io.Writer
 	if r.Header.Get("Range") == "" {
-		stream = &lazyHeaderWriter{w: w, rc: http.NewResponseController(w), entry: e}
+		stream = &lazyHeaderWriter{w: servedCounter{w, d.opts.Metrics.CacheServed}, rc: http.NewResponseController(w), entry: e}
 		sink = stream
 	}
 	// The fill goes on when this caller leaves: others may be waiting for the same file.
 	written, err := d.opts.Cache.Fill(context.WithoutCancel(r.Context()), e.Content, e.Size, open, sink)
+	result := "miss"
+	defer func() { d.opts.Metrics.CacheRequest(result) }()
 	switch {
 	case err == nil && written == e.Size:
 		_ = d.opts.Cache.Remember(e)
@@ -112,6 +119,7 @@ func (d *deps) fillAndServe(w http.ResponseWriter, r *http.Request, e cache.Entr
 		return nil
 	case (errors.Is(err, cache.ErrTooLarge) || errors.As(err, new(*cache.NotStoredError))) && (stream == nil || !stream.sent):
 		// Not cacheable here and now (too large, or the disk is full): the caller gets the Hub's own answer.
+		result = "bypass"
 		d.dropIn.ServeHTTP(w, r, dropin.Forward{Client: client, PublicBase: d.publicBase(r)})
 		return nil
 	case stream != nil && stream.sent:
@@ -156,7 +164,7 @@ func (d *deps) serveStored(w http.ResponseWriter, r *http.Request, e cache.Entry
 	}
 	defer f.Close()
 	setCachedHeaders(w.Header(), e)
-	http.ServeContent(w, r, "", time.Time{}, f)
+	http.ServeContent(servedCounter{w, d.opts.Metrics.CacheServed}, r, "", time.Time{}, f)
 	return true
 }
 
@@ -269,7 +277,7 @@ func (d *deps) openSource(ctx context.Context, source *url.URL, client *hub.Clie
 		resp.Body.Close()
 		return nil, fmt.Errorf("the file's download answered %s", resp.Status)
 	}
-	return cache.IdleBounded(resp.Body, d.hub.Timeout()), nil
+	return cache.IdleBounded(fetchedCounter{resp.Body, d.opts.Metrics.CacheFetched}, d.hub.Timeout()), nil
 }
 
 func (d *deps) noRedirects(t http.RoundTripper) *http.Client {
