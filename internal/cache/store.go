@@ -26,6 +26,8 @@ type Store struct {
 	blobs map[Content]*blob     // what is on disk
 	used  int64                 // the sum of the blobs' sizes
 	fills map[Content]*Download // fills in progress
+	// onEvict is told the size of each file evicted (OnEvict); nil tells no one.
+	onEvict func(size int64)
 
 	createTemp func(dir, pattern string, size int64) (tempFile, error) // for tests of a full disk
 }
@@ -83,6 +85,14 @@ func (s *Store) Used() int64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.used
+}
+
+// OnEvict has f told the size of each file evicted from now on, for the metrics. f runs with the store's lock
+// held: it must be quick and must not call the store.
+func (s *Store) OnEvict(f func(size int64)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.onEvict = f
 }
 
 func (s *Store) path(c Content) string { return filepath.Join(s.dir, string(c.Kind), c.Hash) }
@@ -164,7 +174,11 @@ func (s *Store) evictLocked() {
 		if err := os.Remove(s.path(c)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			continue
 		}
-		s.used -= s.blobs[c].size
+		size := s.blobs[c].size
+		s.used -= size
 		delete(s.blobs, c)
+		if s.onEvict != nil {
+			s.onEvict(size)
+		}
 	}
 }

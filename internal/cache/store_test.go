@@ -188,10 +188,13 @@ func TestConcurrentFillsShareOneDownload(t *testing.T) {
 }
 
 // TestEvictionAndRestart: the least recently used file goes when the bound is passed; a new store on the same
-// directory knows the files and the index, and a file larger than the cache is refused.
+// directory knows the files and the index, and a file larger than the cache is refused. OnEvict is told of
+// the eviction.
 func TestEvictionAndRestart(t *testing.T) {
 	dir := t.TempDir()
 	s, _ := Open(dir, 2500)
+	var evicted []int64
+	s.OnEvict(func(size int64) { evicted = append(evicted, size) })
 	a, b, c := bytes.Repeat([]byte("a"), 1000), bytes.Repeat([]byte("b"), 1000), bytes.Repeat([]byte("c"), 1000)
 	for _, x := range [][]byte{a, b} {
 		fillWhole(t, s, x)
@@ -201,6 +204,9 @@ func TestEvictionAndRestart(t *testing.T) {
 	fillWhole(t, s, c)
 	if !s.Has(sha256Content(a)) || s.Has(sha256Content(b)) || !s.Has(sha256Content(c)) || s.Used() != 2000 {
 		t.Fatalf("after eviction: a %v b %v c %v, used %d", s.Has(sha256Content(a)), s.Has(sha256Content(b)), s.Has(sha256Content(c)), s.Used())
+	}
+	if len(evicted) != 1 || evicted[0] != 1000 {
+		t.Errorf("OnEvict was told %v; want one file of 1000 bytes", evicted)
 	}
 	key := Key{Type: "model", Repo: "acme/m", Commit: "0123456789012345678901234567890123456789", Path: "w.bin"}
 	if err := s.Remember(Entry{Key: key, Content: sha256Content(a), Size: 1000}); err != nil {

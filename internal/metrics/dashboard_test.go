@@ -30,6 +30,7 @@ func TestDashboardQueriesOnlyExportedMetrics(t *testing.T) {
 
 	exported := exportedFamilies(t)
 	queried := 0
+	onDashboard := map[string]bool{}
 	for _, p := range dashboard.Panels {
 		if len(p.Targets) == 0 {
 			t.Errorf("panel %q queries nothing", p.Title)
@@ -41,6 +42,7 @@ func TestDashboardQueriesOnlyExportedMetrics(t *testing.T) {
 			}
 			for _, name := range names {
 				queried++
+				onDashboard[name] = true
 				if !exported[name] {
 					t.Errorf("panel %q queries %s, which hf-micro does not export", p.Title, name)
 				}
@@ -49,6 +51,12 @@ func TestDashboardQueriesOnlyExportedMetrics(t *testing.T) {
 	}
 	if queried < 10 {
 		t.Errorf("only %d metrics queried", queried)
+	}
+	// The cache's panels (hit ratio, fetched vs served, results, size) show each of its metrics.
+	for name := range exported {
+		if strings.HasPrefix(name, "hf_micro_cache_") && !onDashboard[name] {
+			t.Errorf("the dashboard does not show %s", name)
+		}
 	}
 }
 
@@ -66,6 +74,11 @@ func exportedFamilies(t *testing.T) map[string]bool {
 	r.BudgetRefusal("api")
 	r.ShieldAnswer("api")
 	r.ShieldRaise("api")
+	r.CacheStore(func() int64 { return 1 }, 2)
+	r.CacheRequest("hit")
+	r.CacheServed(1)
+	r.CacheFetched(1)
+	r.CacheEvicted()
 	names := map[string]bool{}
 	for series := range metricstest.Scrape(t, r) {
 		name, _, _ := strings.Cut(series, "{")

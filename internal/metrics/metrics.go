@@ -35,6 +35,12 @@ const (
 	BudgetRefusals        = "hf_micro_budget_refusals_total"
 	ShieldAnswers         = "hf_micro_shield_answers_total"
 	ShieldRaised          = "hf_micro_shield_raised_total"
+	CacheRequests         = "hf_micro_cache_requests_total"
+	CacheServedBytes      = "hf_micro_cache_served_bytes_total"
+	CacheFetchedBytes     = "hf_micro_cache_fetched_bytes_total"
+	CacheEvictions        = "hf_micro_cache_evictions_total"
+	CacheSizeBytes        = "hf_micro_cache_size_bytes"
+	CacheMaxBytes         = "hf_micro_cache_max_bytes"
 )
 
 // durationBuckets are OpenTelemetry's advised bounds for HTTP durations, in seconds.
@@ -164,6 +170,42 @@ func (r *Registry) ShieldAnswer(bucket string) { r.count(ShieldAnswers, "bucket"
 
 // ShieldRaise counts a 429 from the Hub that raised the shield.
 func (r *Registry) ShieldRaise(bucket string) { r.count(ShieldRaised, "bucket", bucket) }
+
+// CacheRequest counts a download the cache answered: result "hit" (from disk), "miss" (the content was not
+// stored: downloaded, or waited for another request's download) or "bypass" (not cacheable: proxied).
+func (r *Registry) CacheRequest(result string) { r.count(CacheRequests, "result", result) }
+
+// CacheServed counts bytes sent to callers from the cache, from a stored file or a download in progress.
+func (r *Registry) CacheServed(bytes int64) { r.add(CacheServedBytes, bytes) }
+
+// CacheFetched counts bytes downloaded from the Hub or its CDN into the cache.
+func (r *Registry) CacheFetched(bytes int64) { r.add(CacheFetchedBytes, bytes) }
+
+// CacheEvicted counts a file evicted from the cache to keep it under its bound.
+func (r *Registry) CacheEvicted() { r.add(CacheEvictions, 1) }
+
+// CacheStore says the cache is on: it reports the cache's bound, reads the bytes it holds (used) at each
+// scrape, and writes its counters from zero, so that a dashboard's ratios have series before the first download.
+func (r *Registry) CacheStore(used func() int64, maxBytes int64) {
+	if r == nil {
+		return
+	}
+	r.set.GetOrCreateGauge(CacheSizeBytes, func() float64 { return float64(used()) })
+	r.set.GetOrCreateGauge(CacheMaxBytes, nil).Set(float64(maxBytes))
+	for _, result := range []string{"hit", "miss", "bypass"} {
+		r.set.GetOrCreateCounter(series(CacheRequests, "result", result))
+	}
+	for _, name := range []string{CacheServedBytes, CacheFetchedBytes, CacheEvictions} {
+		r.set.GetOrCreateCounter(name)
+	}
+}
+
+func (r *Registry) add(name string, n int64) {
+	if r == nil || n == 0 {
+		return
+	}
+	r.set.GetOrCreateCounter(name).AddInt64(n)
+}
 
 func (r *Registry) count(name string, labels ...string) {
 	if r == nil {

@@ -31,6 +31,15 @@ func TestRegistryWritesEachFactUnderItsName(t *testing.T) {
 	r.BudgetRefusal("api")
 	r.ShieldAnswer("api")
 	r.ShieldRaise("resolvers")
+	used := int64(700)
+	r.CacheStore(func() int64 { return used }, 1000)
+	r.CacheRequest("hit")
+	r.CacheRequest("hit")
+	r.CacheServed(300)
+	r.CacheServed(400)
+	r.CacheFetched(400)
+	r.CacheEvicted()
+	used = 400 // read at the scrape
 
 	got := metricstest.Scrape(t, r)
 	want := map[string]float64{
@@ -53,10 +62,17 @@ func TestRegistryWritesEachFactUnderItsName(t *testing.T) {
 		`hf_micro_budget_refusals_total{bucket="api"}`:                          1,
 		`hf_micro_shield_answers_total{bucket="api"}`:                           1,
 		`hf_micro_shield_raised_total{bucket="resolvers"}`:                      1,
+		`hf_micro_cache_requests_total{result="hit"}`:                           2,
+		`hf_micro_cache_requests_total{result="miss"}`:                          0,
+		`hf_micro_cache_served_bytes_total`:                                     700,
+		`hf_micro_cache_fetched_bytes_total`:                                    400,
+		`hf_micro_cache_evictions_total`:                                        1,
+		`hf_micro_cache_size_bytes`:                                             400,
+		`hf_micro_cache_max_bytes`:                                              1000,
 	}
 	for series, v := range want {
-		if got[series] != v {
-			t.Errorf("%s = %v; want %v", series, got[series], v)
+		if got, ok := got[series]; !ok || got != v {
+			t.Errorf("%s = %v (present %v); want %v", series, got, ok, v)
 		}
 	}
 	for _, runtime := range []string{"go_goroutines", "process_resident_memory_bytes"} {

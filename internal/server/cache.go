@@ -37,6 +37,7 @@ func (d *deps) serveCached(w http.ResponseWriter, r *http.Request, match *hubrou
 	}
 	key, ok := resolveKey(r.URL.EscapedPath(), targets[0])
 	if !ok {
+		d.opts.Metrics.CacheRequest("bypass")
 		return false, nil
 	}
 	caller, _ := auth.From(r.Context())
@@ -47,6 +48,7 @@ func (d *deps) serveCached(w http.ResponseWriter, r *http.Request, match *hubrou
 		}
 		if isCommit(known.Commit) {
 			if e, ok := store.Lookup(known); ok && d.serveStored(w, r, e) {
+				d.opts.Metrics.CacheRequest("hit")
 				return true, nil
 			}
 		}
@@ -60,6 +62,7 @@ func (d *deps) serveCached(w http.ResponseWriter, r *http.Request, match *hubrou
 	}
 	e, source, ok := entryFrom(answer, key)
 	if !ok {
+		d.opts.Metrics.CacheRequest("bypass") // not a file: the proxy passes the Hub's answer on
 		return false, nil
 	}
 	if caller.UsesServerToken() {
@@ -70,10 +73,12 @@ func (d *deps) serveCached(w http.ResponseWriter, r *http.Request, match *hubrou
 			_ = store.Remember(e) // a failed write only costs a Hub question next time
 		}
 		if d.serveStored(w, r, e) {
+			d.opts.Metrics.CacheRequest("hit")
 			return true, nil
 		}
 	}
 	if r.Method == http.MethodHead {
+		d.opts.Metrics.CacheRequest("miss") // answered from the Hub's HEAD: nothing downloaded, no byte sent
 		setCachedHeaders(w.Header(), e)
 		w.Header().Set("Content-Length", strconv.FormatInt(e.Size, 10))
 		w.WriteHeader(http.StatusOK)
@@ -88,26 +93,32 @@ func (d *deps) serveCached(w http.ResponseWriter, r *http.Request, match *hubrou
 // answered with an error, or, when the cache cannot store the file, by the proxy.
 func (d *deps) fillAndServe(w http.ResponseWriter, r *http.Request, e cache.Entry, source *url.URL, client *hub.Client) error {
 	open := func(ctx context.Context) (io.ReadCloser, error) { return d.openSource(ctx, source, client) }
-	start, end, status, ok := d.coldSpan(w, r, e)
+	result := "miss"
+	defer func() { d.opts.Metrics.CacheRequest(result) }()
+	served := servedCounter{w, d.opts.Metrics.CacheServed}
+	start, end, status, ok := d.coldSpan(served, r, e)
 	if status == 0 {
 		return nil // answered (a range not satisfiable)
 	}
 	dl, err := d.opts.Cache.Fill(r.Context(), e, open)
 	if err != nil {
-		return d.notFilled(w, r, e, client, err)
+		result, err = d.notFilled(w, r, e, client, err)
+		return err
 	}
 	if !ok {
 		// Several ranges or a conditional request: http.ServeContent answers it, from the stored file.
 		if err := dl.Wait(r.Context()); err != nil {
-			return d.notFilled(w, r, e, client, err)
+			result, err = d.notFilled(w, r, e, client, err)
+			return err
 		}
 		if !d.serveStored(w, r, e) {
-			return d.notFilled(w, r, e, client, cache.ErrGone)
+			result, err = d.notFilled(w, r, e, client, cache.ErrGone)
+			return err
 		}
 		return nil
 	}
 	sent := false
-	_, err = dl.Stream(r.Context(), w, start, end, func() {
+	_, err = dl.Stream(r.Context(), served, start, end, func() {
 		sent = true
 		setCachedHeaders(w.Header(), e)
 		if status == http.StatusPartialContent {
@@ -120,7 +131,8 @@ func (d *deps) fillAndServe(w http.ResponseWriter, r *http.Request, e cache.Entr
 	case err == nil:
 		return nil
 	case !sent:
-		return d.notFilled(w, r, e, client, err)
+		result, err = d.notFilled(w, r, e, client, err)
+		return err
 	default:
 		// The status and part of the file are out: cut the stream, so the caller sees a broken download rather
 		// than a complete-looking corrupt one.
@@ -169,22 +181,22 @@ type unreadable struct{}
 func (unreadable) ReadAt([]byte, int64) (int, error) { return 0, io.ErrUnexpectedEOF }
 
 // notFilled answers a cold GET the cache could not serve, before any byte of it was sent: a file too large for
-// the cache, or one the cache cannot store (a full disk), gets the Hub's own answer through the proxy; a failed
-// download is a 502.
-func (d *deps) notFilled(w http.ResponseWriter, r *http.Request, e cache.Entry, client *hub.Client, err error) error {
+// the cache, or one the cache cannot store (a full disk), gets the Hub's own answer through the proxy (the
+// metrics' result "bypass"); a failed download is a 502.
+func (d *deps) notFilled(w http.ResponseWriter, r *http.Request, e cache.Entry, client *hub.Client, err error) (result string, _ error) {
 	switch {
 	case r.Context().Err() != nil:
-		return r.Context().Err()
+		return "miss", r.Context().Err()
 	case errors.Is(err, cache.ErrTooLarge) || errors.As(err, new(*cache.NotStoredError)):
 		if !errors.Is(err, cache.ErrTooLarge) {
 			d.logger.WarnContext(r.Context(), "download not cached: passed to the proxy", "error", err.Error(), "content", e.Content.String())
 		}
 		d.dropIn.ServeHTTP(w, r, dropin.Forward{Client: client, PublicBase: d.publicBase(r)})
-		return nil
+		return "bypass", nil
 	case errors.Is(err, cache.ErrGone):
-		return &apiError{status: http.StatusBadGateway, msg: "the file was evicted from the cache as it was stored; retry"}
+		return "miss", &apiError{status: http.StatusBadGateway, msg: "the file was evicted from the cache as it was stored; retry"}
 	default:
-		return &apiError{status: http.StatusBadGateway, msg: "hf-micro could not download the file from the Hub", cause: err}
+		return "miss", &apiError{status: http.StatusBadGateway, msg: "hf-micro could not download the file from the Hub", cause: err}
 	}
 }
 
@@ -197,7 +209,7 @@ func (d *deps) serveStored(w http.ResponseWriter, r *http.Request, e cache.Entry
 	}
 	defer f.Close()
 	setCachedHeaders(w.Header(), e)
-	http.ServeContent(w, r, "", time.Time{}, f)
+	http.ServeContent(servedCounter{w, d.opts.Metrics.CacheServed}, r, "", time.Time{}, f)
 	return true
 }
 
@@ -310,7 +322,7 @@ func (d *deps) openSource(ctx context.Context, source *url.URL, client *hub.Clie
 		resp.Body.Close()
 		return nil, fmt.Errorf("the file's download answered %s", resp.Status)
 	}
-	return cache.IdleBounded(resp.Body, d.hub.Timeout()), nil
+	return cache.IdleBounded(fetchedCounter{resp.Body, d.opts.Metrics.CacheFetched}, d.hub.Timeout()), nil
 }
 
 func (d *deps) noRedirects(t http.RoundTripper) *http.Client {

@@ -28,14 +28,17 @@ func handleIdentityExchange(d *deps) handlerFunc {
 		scheme, token, _ := strings.Cut(r.Header.Get("Authorization"), " ")
 		token = strings.TrimSpace(token)
 		if !strings.EqualFold(scheme, "Bearer") || !auth.LooksLikeJWT(token) {
+			d.opts.Metrics.Auth("refused", "")
 			w.Header().Set("WWW-Authenticate", `Bearer realm="hf-micro"`)
 			return &apiError{status: http.StatusUnauthorized,
 				msg: "send the workload's OIDC ID token as Authorization: Bearer <token> (a key cannot be exchanged)"}
 		}
 		caller, err := d.auth.VerifyIdentity(r.Context(), token)
 		if err != nil {
+			d.opts.Metrics.Auth(authFailure(err), "")
 			return authError(w, err)
 		}
+		d.opts.Metrics.Auth("ok", caller.String())
 		info := reqctx.From(r.Context())
 		info.Caller, info.Subject = caller.String(), caller.Subject
 		key, expires, err := d.auth.Exchange(caller, time.Now())

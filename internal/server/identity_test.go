@@ -10,6 +10,8 @@ import (
 
 	"github.com/hf-micro/hf-micro/internal/auth"
 	"github.com/hf-micro/hf-micro/internal/fakehub"
+	"github.com/hf-micro/hf-micro/internal/metrics"
+	"github.com/hf-micro/hf-micro/internal/metrics/metricstest"
 	"github.com/hf-micro/hf-micro/internal/testissuer"
 )
 
@@ -173,4 +175,42 @@ func TestIdentityExchangeOff(t *testing.T) {
 	h, _ := identityHarness(t, iss, auth.SigningKey{})
 	refusedBeforeTheHub(t, h, 404, "HF_MICRO_SIGNING_KEY", "POST", "/api/identity/exchange",
 		map[string]string{"Authorization": "Bearer " + idToken(t, iss, nil)}, "")
+}
+
+// An exchange is an authentication too: hf_micro_auth_total counts it, by the identity's name from the access
+// file when it is granted, with no principal when it is refused.
+func TestIdentityExchangeIsCounted(t *testing.T) {
+	iss := testissuer.New(t)
+	signingKey, _ := auth.ParseSigningKey(auth.GenerateSigningKey())
+	fake := fakehub.New()
+	fake.AddUser("alice")
+	hubServer := httptest.NewServer(fake)
+	t.Cleanup(hubServer.Close)
+	reg := metrics.New()
+	h := startServer(t, fake, hubServer.URL, fake.IssueToken("alice", fakehub.RoleWrite), setup{opts: Options{Metrics: reg,
+		Auth: auth.Options{Access: auth.NewAccess("access.toml", identityFile(t, iss.URL)), SigningKey: signingKey, IssuerClient: iss.Client()}}})
+
+	exchange := func(token string, status int) exchangeReply {
+		t.Helper()
+		r := h.sendFull(t, "POST", "/api/identity/exchange", map[string]string{"Authorization": "Bearer " + token}, "")
+		var got exchangeReply
+		if r.status != status || status == 200 && json.Unmarshal(r.body, &got) != nil {
+			t.Fatalf("exchange: %d %s; want %d", r.status, r.body, status)
+		}
+		return got
+	}
+	granted := exchange(idToken(t, iss, nil), 200)
+	exchange(idToken(t, iss, nil), 200)
+	exchange(granted.Token, 401)                                                             // a key, not an ID token
+	exchange(idToken(t, iss, func(c map[string]any) { c["repository"] = "evil/fork" }), 401) // no identity matches
+
+	got := metricstest.Scrape(t, reg)
+	for series, want := range map[string]float64{
+		`hf_micro_auth_total{result="ok",principal="identity:acme-models-main"}`: 2,
+		`hf_micro_auth_total{result="refused",principal=""}`:                     2,
+	} {
+		if got[series] != want {
+			t.Errorf("%s = %v; want %v", series, got[series], want)
+		}
+	}
 }

@@ -87,6 +87,10 @@ func NewServer(logger *slog.Logger, hubClient *hub.Client, opts Options) (http.H
 	}
 	d := &deps{logger: logger, hub: hubClient, auth: auth.New(opts.Auth), opts: opts, docs: docs, openAPI: openAPI,
 		budgets: opts.Budgets, serverShieldKey: serverShieldKey, cdnTransport: hub.NewTransport(hubClient.Timeout()), refs: newRefCache(opts.CacheRefTTL)}
+	if opts.Cache != nil && opts.Metrics != nil {
+		opts.Cache.OnEvict(func(int64) { opts.Metrics.CacheEvicted() })
+		opts.Metrics.CacheStore(opts.Cache.Used, opts.Cache.MaxBytes())
+	}
 	d.dropIn = newDropIn(d)
 	d.accounts = newAccountCache(opts.AccountCacheTTL)
 
