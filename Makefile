@@ -30,12 +30,13 @@ lint: ## gofmt check, go vet, staticcheck
 	$(TOOL) staticcheck ./...
 
 FUZZTIME ?= 1m
-fuzz: ## fuzz request decoding, repository ids, the Hub route table and the drop-in rewriting, FUZZTIME each
+fuzz: ## fuzz request decoding, repository ids, the Hub route table, the drop-in rewriting and the access line, FUZZTIME each
 	$(GO) test -run '^$$' -fuzz '^FuzzParseRepoID$$' -fuzztime $(FUZZTIME) ./internal/hub
 	$(GO) test -run '^$$' -fuzz '^FuzzCreateRequest$$' -fuzztime $(FUZZTIME) ./internal/server
 	$(GO) test -run '^$$' -fuzz '^FuzzUpdateRequest$$' -fuzztime $(FUZZTIME) ./internal/server
 	$(GO) test -run '^$$' -fuzz '^FuzzRewrite$$' -fuzztime $(FUZZTIME) ./internal/dropin
 	$(GO) test -run '^$$' -fuzz '^FuzzFind$$' -fuzztime $(FUZZTIME) ./internal/hubroute
+	$(GO) test -run '^$$' -fuzz '^FuzzAccessLine$$' -fuzztime $(FUZZTIME) ./internal/server
 
 SOAK ?= 60s
 soak: ## soak the binary: 16 clients, mixed routes, a faulty Hub, for SOAK (default 60s)

@@ -31,9 +31,9 @@ func demo(ctx context.Context, cfg config.Config, getenv func(string) string, st
 	cfg.Token = hub.NewToken(token)
 	cfg.TokenSource = "demo"
 
-	logger, flush := newLogger(cfg, stderr)
+	logger, jsonOut, flush := newLogger(cfg, stderr)
 	defer flush()
-	return serve(ctx, cfg, logger, func(addr net.Addr) {
+	return serve(ctx, cfg, logger, jsonOut, func(addr net.Addr) {
 		base := "http://" + loopbackAddr(addr.String())
 		examples, err := server.Examples(base)
 		if err != nil {

@@ -54,13 +54,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		}
 		switch command {
 		case "", "serve":
-			logger, flush := newLogger(cfg, stderr)
+			logger, jsonOut, flush := newLogger(cfg, stderr)
 			defer flush()
 			if !cfg.RedisURL.IsZero() {
 				// Once per process: the Redis client's own messages go to our log, not to stderr as plain text.
 				budget.LogRedisClientTo(logger)
 			}
-			return serve(ctx, cfg, logger, nil)
+			return serve(ctx, cfg, logger, jsonOut, nil)
 		case "demo":
 			return demo(ctx, cfg, getenv, stdout, stderr)
 		default:
@@ -138,13 +138,13 @@ func buildVersion() string {
 // logDelay is the longest a log line waits to be written with the ones after it (see internal/logbuf).
 const logDelay = 100 * time.Millisecond
 
-// newLogger is the service's logger, writing to w in batches; flush writes what is held, at exit.
-func newLogger(cfg config.Config, w io.Writer) (logger *slog.Logger, flush func() error) {
+// newLogger is the service's logger, writing to w in batches; flush writes what is held, at exit. jsonOut is
+// the writer of its JSON handler, for the server's access lines (server.Options.AccessLogJSON); nil for text.
+func newLogger(cfg config.Config, w io.Writer) (logger *slog.Logger, jsonOut io.Writer, flush func() error) {
 	out := logbuf.New(w, logDelay)
 	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
-	var h slog.Handler = slog.NewJSONHandler(out, opts)
 	if cfg.LogFormat == "text" {
-		h = slog.NewTextHandler(out, opts)
+		return slog.New(logbuf.Handler(slog.NewTextHandler(out, opts), out)), nil, out.Flush
 	}
-	return slog.New(logbuf.Handler(h, out)), out.Flush
+	return slog.New(logbuf.Handler(slog.NewJSONHandler(out, opts), out)), out, out.Flush
 }

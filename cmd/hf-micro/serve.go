@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -22,7 +23,7 @@ import (
 // server goes on serving for cfg.DrainDelay, then the listener closes and in-flight requests get
 // cfg.ShutdownTimeout to finish. onListen, when set, is told the
 // address once the server accepts connections.
-func serve(ctx context.Context, cfg config.Config, logger *slog.Logger, onListen func(net.Addr)) error {
+func serve(ctx context.Context, cfg config.Config, logger *slog.Logger, jsonOut io.Writer, onListen func(net.Addr)) error {
 	var reg *metrics.Registry // nil: metrics off
 	if cfg.MetricsAddr != "" {
 		reg = metrics.New()
@@ -69,6 +70,7 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger, onListen
 		Cache:           store,
 		CacheRefTTL:     cfg.CacheRefTTL,
 		Offline:         cfg.Offline,
+		AccessLogJSON:   jsonOut,
 	})
 	if err != nil {
 		return err

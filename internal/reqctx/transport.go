@@ -17,11 +17,12 @@ func (t Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if info == nil {
 		return t.Base.RoundTrip(req)
 	}
-	// A RoundTripper must not change the request it is given: send a copy.
+	// A RoundTripper must not change the request it is given: send a copy, with a map of headers of its own.
+	// The values are shared, not copied: they are only replaced here (Set, Del), never written into.
 	out := *req
-	out.Header = req.Header.Clone()
-	if out.Header == nil {
-		out.Header = http.Header{}
+	out.Header = make(http.Header, len(req.Header)+2)
+	for name, values := range req.Header {
+		out.Header[name] = values
 	}
 	if info.CallerRequestID != "" && out.Header.Get("X-Amzn-Trace-Id") == "" {
 		out.Header.Set("X-Amzn-Trace-Id", info.CallerRequestID)

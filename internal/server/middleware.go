@@ -87,7 +87,7 @@ func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter 
 // withAccessLog writes one line per request, and an audit line for each request that asked to change something
 // on the Hub (whether it was allowed or not), and gives the same facts to the metrics. It runs inside
 // withRequestID, so the id is known.
-func withAccessLog(logger *slog.Logger, m *metrics.Registry, next http.Handler) http.Handler {
+func withAccessLog(logger *slog.Logger, jsonOut io.Writer, m *metrics.Registry, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		m.RequestStarted()
@@ -96,7 +96,7 @@ func withAccessLog(logger *slog.Logger, m *metrics.Registry, next http.Handler) 
 		// Hub's answer breaks off mid-body) still has its line; the panic then goes on to net/http.
 		defer func() {
 			aborted := recover()
-			status, duration := logAccess(logger, r, rec, start)
+			status, duration := logAccess(logger, jsonOut, r, rec, start)
 			m.RequestDone(reqctx.From(r.Context()).Route, r.Method, status, duration)
 			if aborted != nil {
 				panic(aborted)
@@ -107,26 +107,31 @@ func withAccessLog(logger *slog.Logger, m *metrics.Registry, next http.Handler) 
 }
 
 // logAccess writes the access line of a request, and its audit line when it asked to change something. It
-// returns the status and duration it logged.
-func logAccess(logger *slog.Logger, r *http.Request, rec *statusRecorder, start time.Time) (int, time.Duration) {
+// returns the status and duration it logged. With jsonOut, the writer of logger's JSON handler, the access line
+// is encoded straight to it (accessline.go).
+func logAccess(logger *slog.Logger, jsonOut io.Writer, r *http.Request, rec *statusRecorder, start time.Time) (int, time.Duration) {
 	info := reqctx.From(r.Context())
 	status := rec.status
 	if r.Context().Err() != nil && status == 0 {
 		status = statusClientClosed
 	}
-	duration := time.Since(start)
-	logger.LogAttrs(r.Context(), slog.LevelInfo, "request",
-		slog.String("method", r.Method),
-		slog.String("route", info.Route),
-		slog.String("path", r.URL.EscapedPath()),
-		slog.Int("status", status),
-		slog.Int64("bytes", rec.bytes),
-		slog.Float64("duration_ms", float64(duration.Microseconds())/1000),
-		slog.Int("upstream_status", info.UpstreamStatus),
-		slog.String("caller", info.Caller),
-		slog.String("request_id", info.RequestID),
-		slog.String("trace_id", info.Trace.TraceID()),
-	)
+	now := time.Now()
+	duration := now.Sub(start)
+	line := accessLine{method: r.Method, route: info.Route, path: r.URL.EscapedPath(), status: status, bytes: rec.bytes,
+		duration: duration, upstreamStatus: info.UpstreamStatus, caller: info.Caller, requestID: info.RequestID,
+		traceID: info.Trace.TraceID()}
+	switch {
+	case !logger.Enabled(r.Context(), slog.LevelInfo):
+	case jsonOut != nil:
+		buf := lineBuffers.Get().(*[]byte)
+		*buf = line.appendJSON((*buf)[:0], now)
+		_, _ = jsonOut.Write(*buf)
+		if cap(*buf) <= 4<<10 {
+			lineBuffers.Put(buf)
+		}
+	default:
+		logger.LogAttrs(r.Context(), slog.LevelInfo, "request", line.attrs()...)
+	}
 	if policy.Action(info.Action).Mutates() {
 		logger.LogAttrs(r.Context(), slog.LevelInfo, "audit",
 			slog.String("request_id", info.RequestID),

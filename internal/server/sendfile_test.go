@@ -26,7 +26,7 @@ func TestFileAnswersKeepReadFrom(t *testing.T) {
 	var logs syncBuffer
 	logger := slog.New(slog.NewJSONHandler(&logs, nil))
 	usedReadFrom := false
-	handler := withRequestID(withAccessLog(logger, nil, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	handler := withRequestID(withAccessLog(logger, nil, nil, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		reqctx.From(r.Context()).Route = "GET /blob"
 		_, usedReadFrom = w.(io.ReaderFrom)
 		f, err := os.Open(path)

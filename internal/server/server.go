@@ -4,6 +4,7 @@ package server
 
 import (
 	"encoding/hex"
+	"io"
 	"log/slog"
 	"net/http"
 	"sync/atomic"
@@ -42,6 +43,10 @@ type Options struct {
 	CacheRefTTL time.Duration
 	// Offline never calls the Hub (offline.go).
 	Offline bool
+	// AccessLogJSON, when set, is the writer the logger's JSON handler (slog's, with no options but the level)
+	// writes to: access lines are then encoded straight to it, the same bytes at a fraction of the cost
+	// (accessline.go). Nil logs them through the logger.
+	AccessLogJSON io.Writer
 }
 
 // deps is what handlers are made from.
@@ -105,7 +110,7 @@ func NewServer(logger *slog.Logger, hubClient *hub.Client, opts Options) (http.H
 	}
 	h = withSecurityHeaders(h)
 	h = withRecover(logger, h)
-	h = withAccessLog(logger, opts.Metrics, h)
+	h = withAccessLog(logger, opts.AccessLogJSON, opts.Metrics, h)
 	h = withRequestID(h)
 	h = withLingeringClose(h)
 	return h, nil

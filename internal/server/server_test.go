@@ -101,6 +101,7 @@ func startServer(t *testing.T, fake *fakehub.Hub, endpoint, token string, s setu
 	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	opts := s.opts
 	opts.Version, opts.MaxBodyBytes, opts.Draining = "1.2.3-test", 4096, new(atomic.Bool)
+	opts.AccessLogJSON = logs // access lines as the service writes them, past slog
 	handler, err := NewServer(logger, client, opts)
 	if err != nil {
 		t.Fatal(err)
