@@ -87,8 +87,8 @@ func (d *driver) renderCache(p func(string, ...any)) {
 		}
 	}
 	p("\n32 concurrent callers for one cold file through hf-micro: all 32 got the whole file; the CDN sent %d bytes in %d requests "+
-		"= **%.3f×** the file; aggregate %s MiB/s to the callers; slowest first byte %.0f ms (waiters are served "+
-		"once the file is stored).\n\n", conc.cdnBytes, conc.cdnRequests, float64(conc.cdnBytes)/float64(c.FileBytes), mibps(conc.bps), slow)
+		"= **%.3f×** the file; aggregate %s MiB/s to the callers; slowest first byte %.0f ms (every caller reads "+
+		"the one download's growing file).\n\n", conc.cdnBytes, conc.cdnRequests, float64(conc.cdnBytes)/float64(c.FileBytes), mibps(conc.bps), slow)
 	p("Peak RSS (VmHWM) of the caching hf-micro over the whole scenario: **%.1f MiB** (nginx, master + worker: %.1f MiB).\n\n",
 		float64(c.HWMKiB)/1024, float64(c.NginxKiB)/1024)
 	p("| cache goal (issue 15) | measured | result |\n|---|---|---|\n")

@@ -296,6 +296,8 @@ func (d *driver) hfMicroEnv(addr string, cacheOff bool) []string {
 		"SSL_CERT_FILE=" + d.caFile,
 		"LOG_LEVEL=info",
 		"LOG_FORMAT=json",
+		// Metrics on, as issue 16's cost target asks: a loopback listener of its own on any free port.
+		"HF_MICRO_METRICS_ADDR=127.0.0.1:0",
 	}
 	if cacheOff {
 		kv = append(kv, "HF_MICRO_ACCOUNT_CACHE_TTL=0")

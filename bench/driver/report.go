@@ -311,7 +311,7 @@ func (d *driver) render() string {
 		"it counts TLS handshakes (tls.Config.VerifyConnection) and whoami answers on a loopback stats endpoint.\n", h2, r.BodyBytes)
 	p("- **direct**: wrk → upstream over HTTPS with the token: the physical limit. Its handshake count is wrk's own connections, so it is left out.\n")
 	p("- **hf-micro** (`make build` binary, `serve`): `HF_ENDPOINT` = the upstream, `SSL_CERT_FILE` = its certificate, " +
-		"`HF_TOKEN`, `HF_MICRO_ACCOUNT_CACHE_TTL=0`, `LOG_LEVEL=info`, `LOG_FORMAT=json`; callers are on loopback, so no " +
+		"`HF_TOKEN`, `HF_MICRO_ACCOUNT_CACHE_TTL=0`, `LOG_LEVEL=info`, `LOG_FORMAT=json`, `HF_MICRO_METRICS_ADDR=127.0.0.1:0` (metrics on); callers are on loopback, so no " +
 		"credential is sent and the server's token is used. Its JSON log (one access line per request) goes to a file. " +
 		"`account` is `GET /api/account` (hf-micro's Hub client); `dropin` is `GET /api/whoami-v2` (the reverse proxy).\n")
 	p("- **nginx** (`bench/nginx.conf.tmpl`): one worker, `proxy_pass` to the upstream over HTTPS with a keep-alive pool (`keepalive 512`), " +
