@@ -102,8 +102,10 @@ func (r *Registry) RequestDone(route, method string, status int, d time.Duration
 		return
 	}
 	r.active.Dec()
-	if _, path, ok := strings.Cut(route, " "); ok {
-		route = path
+	// A pattern's methods ("GET HEAD /{p}{repo}/resolve/...") are not part of the route: its path starts at the
+	// first " /".
+	if i := strings.Index(route, " /"); i >= 0 {
+		route = route[i+1:]
 	}
 	key := requestSeries{route: route, method: knownMethod(method), status: status}
 	h, ok := r.requests.Load(key)

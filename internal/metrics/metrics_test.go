@@ -17,6 +17,8 @@ func TestRegistryWritesEachFactUnderItsName(t *testing.T) {
 	r.RequestDone("GET /api/repo", "BREW", 200, 2*time.Second)
 	r.RequestStarted()
 	r.RequestDone("", "GET", 404, time.Millisecond)
+	r.RequestStarted()
+	r.RequestDone("GET HEAD /{p}{repo}/resolve/{rev}/{path...}", "HEAD", 200, time.Millisecond)
 	r.RequestStarted() // still in flight
 	r.HubCall("api", 503, 20*time.Millisecond)
 	r.HubCall("api", 0, time.Millisecond)
@@ -44,14 +46,15 @@ func TestRegistryWritesEachFactUnderItsName(t *testing.T) {
 	got := metricstest.Scrape(t, r)
 	want := map[string]float64{
 		`http_server_active_requests`: 1,
-		`http_server_request_duration_seconds_count{http_route="/api/repo",http_request_method="GET",http_response_status_code="200"}`:             1,
-		`http_server_request_duration_seconds_bucket{http_route="/api/repo",http_request_method="GET",http_response_status_code="200",le="0.025"}`: 0,
-		`http_server_request_duration_seconds_bucket{http_route="/api/repo",http_request_method="GET",http_response_status_code="200",le="0.05"}`:  1,
-		`http_server_request_duration_seconds_bucket{http_route="/api/repo",http_request_method="GET",http_response_status_code="200",le="+Inf"}`:  1,
-		`http_server_request_duration_seconds_count{http_route="/api/repo",http_request_method="_OTHER",http_response_status_code="200"}`:          1,
-		`http_server_request_duration_seconds_count{http_route="",http_request_method="GET",http_response_status_code="404"}`:                      1,
-		`hf_micro_hub_request_duration_seconds_count{bucket="api",http_response_status_code="503"}`:                                                1,
-		`hf_micro_hub_request_duration_seconds_count{bucket="api",http_response_status_code="0"}`:                                                  1,
+		`http_server_request_duration_seconds_count{http_route="/api/repo",http_request_method="GET",http_response_status_code="200"}`:                           1,
+		`http_server_request_duration_seconds_bucket{http_route="/api/repo",http_request_method="GET",http_response_status_code="200",le="0.025"}`:               0,
+		`http_server_request_duration_seconds_bucket{http_route="/api/repo",http_request_method="GET",http_response_status_code="200",le="0.05"}`:                1,
+		`http_server_request_duration_seconds_bucket{http_route="/api/repo",http_request_method="GET",http_response_status_code="200",le="+Inf"}`:                1,
+		`http_server_request_duration_seconds_count{http_route="/api/repo",http_request_method="_OTHER",http_response_status_code="200"}`:                        1,
+		`http_server_request_duration_seconds_count{http_route="",http_request_method="GET",http_response_status_code="404"}`:                                    1,
+		`http_server_request_duration_seconds_count{http_route="/{p}{repo}/resolve/{rev}/{path...}",http_request_method="HEAD",http_response_status_code="200"}`: 1,
+		`hf_micro_hub_request_duration_seconds_count{bucket="api",http_response_status_code="503"}`:                                                              1,
+		`hf_micro_hub_request_duration_seconds_count{bucket="api",http_response_status_code="0"}`:                                                                1,
 		`hf_micro_hub_retries_total{reason="503"}`:                              2,
 		`hf_micro_hub_rate_limit_remaining{bucket="resolvers"}`:                 2999,
 		`hf_micro_auth_total{result="ok",principal="key:ci"}`:                   1,
