@@ -73,8 +73,8 @@ func (d *driver) renderCache(p func(string, ...any)) {
 		ratio(disk.bps, ngMiss.bps))
 	p("\nA miss writes the file to the cache as it streams it, so on this machine it cannot be faster than the last " +
 		"row, a plain copy (read from the page cache, 256 KiB writes) into a new file next to the caches, timed by the " +
-		"driver each round after the fetches: on this virtual machine, writing pages the page cache has not held before " +
-		"costs more CPU than the TLS and the hashing together. nginx's `proxy_cache` filling its own cache from the same " +
+		"driver each round after the fetches (on this virtual machine, writing pages the page cache has not held before " +
+		"costs far more than rewriting old ones, so this row moves a lot between runs). nginx's `proxy_cache` filling its own cache from the same " +
 		"CDN (a new file each round, as for hf-micro) is the yardstick that pays the same write. Before each miss run the " +
 		"driver calls sync(2), so that no write-back of earlier runs is pending. Time to first byte includes the client's " +
 		"connection (and, direct, its TLS handshake with the CDN); hf-micro's includes its HEAD to the Hub and its " +
