@@ -107,8 +107,8 @@ func (d *deps) fillAndServe(w http.ResponseWriter, r *http.Request, e cache.Entr
 	}
 	if !ok {
 		// Several ranges or a conditional request: http.ServeContent answers it, from the stored file.
-		if err := dl.Wait(r.Context()); err != nil {
-			result, err = d.notFilled(w, r, e, client, err)
+		if werr := dl.Wait(r.Context()); werr != nil {
+			result, err = d.notFilled(w, r, e, client, werr)
 			return err
 		}
 		if !d.serveStored(w, r, e) {
