@@ -54,6 +54,13 @@ type Registry struct {
 	// observes an existing series allocates nothing.
 	requests sync.Map // requestSeries -> *vm.PrometheusHistogram
 	hubCalls sync.Map // hubSeries -> *vm.PrometheusHistogram
+	counters sync.Map // counterSeries -> *vm.Counter
+}
+
+// counterSeries names a counter by its metric and up to two label pairs.
+type counterSeries struct {
+	name   string
+	labels [4]string
 }
 
 type requestSeries struct {
@@ -209,11 +216,18 @@ func (r *Registry) add(name string, n int64) {
 	r.set.GetOrCreateCounter(name).AddInt64(n)
 }
 
+// count adds one to a counter with up to two label pairs (name, value, name, value).
 func (r *Registry) count(name string, labels ...string) {
 	if r == nil {
 		return
 	}
-	r.set.GetOrCreateCounter(series(name, labels...)).Inc()
+	key := counterSeries{name: name}
+	copy(key.labels[:], labels)
+	c, ok := r.counters.Load(key)
+	if !ok {
+		c, _ = r.counters.LoadOrStore(key, r.set.GetOrCreateCounter(series(name, labels...)))
+	}
+	c.(*vm.Counter).Inc()
 }
 
 // series spells a metric's name with its labels, given as name, value pairs.
