@@ -287,16 +287,3 @@ func IsLoopback(remoteAddr string) bool {
 	addr, err := netip.ParseAddr(host)
 	return err == nil && addr.Unmap().IsLoopback()
 }
-
-type contextKey struct{}
-
-// With returns a context that carries the caller.
-func With(ctx context.Context, c Caller) context.Context {
-	return context.WithValue(ctx, contextKey{}, c)
-}
-
-// From returns the caller in ctx; ok is false outside an authenticated request.
-func From(ctx context.Context) (c Caller, ok bool) {
-	c, ok = ctx.Value(contextKey{}).(Caller)
-	return c, ok
-}

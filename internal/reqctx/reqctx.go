@@ -27,15 +27,31 @@ type Info struct {
 	RepoType string
 }
 
+// Holder is the one value a request's context carries: it holds the request's Info, and may hold more beside
+// it (the server keeps its caller and budget note there), so that a request needs a single context value.
+// *Info is a Holder of itself.
+type Holder interface{ RequestInfo() *Info }
+
+// RequestInfo makes *Info a Holder.
+func (info *Info) RequestInfo() *Info { return info }
+
 type key struct{}
 
-// With returns a context that carries info.
-func With(ctx context.Context, info *Info) context.Context {
-	return context.WithValue(ctx, key{}, info)
+// With returns a context that carries h.
+func With(ctx context.Context, h Holder) context.Context {
+	return context.WithValue(ctx, key{}, h)
+}
+
+// HolderFrom returns the Holder in ctx, or nil outside a request.
+func HolderFrom(ctx context.Context) Holder {
+	h, _ := ctx.Value(key{}).(Holder)
+	return h
 }
 
 // From returns the Info in ctx, or nil outside a request.
 func From(ctx context.Context) *Info {
-	info, _ := ctx.Value(key{}).(*Info)
-	return info
+	if h := HolderFrom(ctx); h != nil {
+		return h.RequestInfo()
+	}
+	return nil
 }

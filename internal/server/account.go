@@ -3,7 +3,6 @@ package server
 import (
 	"net/http"
 
-	"github.com/hf-micro/hf-micro/internal/auth"
 	"github.com/hf-micro/hf-micro/internal/hub"
 	"github.com/hf-micro/hf-micro/internal/policy"
 )
@@ -12,7 +11,7 @@ import (
 // through the account cache, every field as the Hub sent it; while the Hub shield holds, from the cache alone.
 func handleAccount(d *deps) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		caller, _ := auth.From(r.Context())
+		caller, _ := callerFrom(r.Context())
 		hubClient, err := d.hubFor(r, policy.Read, "", hub.RepoID{})
 		if ae, ok := err.(*apiError); ok && ae.shielded {
 			// The Hub is not asked while it says no, but a fresh answer it gave is still true.

@@ -71,7 +71,7 @@ func (c *accountCache) get(ctx context.Context, key [sha256.Size]byte, fetch fun
 		own := reqctx.From(ctx)
 		shared := &reqctx.Info{RequestID: own.RequestID, CallerRequestID: own.CallerRequestID, Trace: own.Trace}
 		// Nor does it write into this request's reply: no budget note.
-		go c.run(withNote(reqctx.With(context.WithoutCancel(ctx), shared), nil), shared, key, call, fetch)
+		go c.run(reqctx.With(context.WithoutCancel(ctx), shared), shared, key, call, fetch)
 	}
 	c.mu.Unlock()
 

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"context"
 	"encoding/hex"
 	"fmt"
 	"net/http"
@@ -23,19 +22,6 @@ type budgetNote struct {
 	proxied bool
 	// serverToken is set when the request goes to the Hub with the server's token, whose quota the metrics show.
 	serverToken bool
-}
-
-type noteKey struct{}
-
-func withNote(ctx context.Context, n *budgetNote) context.Context {
-	return context.WithValue(ctx, noteKey{}, n)
-}
-
-// noteFrom returns the request's note, or nil for a Hub call made apart from a request (a shared account
-// cache fetch).
-func noteFrom(ctx context.Context) *budgetNote {
-	n, _ := ctx.Value(noteKey{}).(*budgetNote)
-	return n
 }
 
 // anonymousKey stands for Hub calls made with no token: the Hub counts those per address.

@@ -11,7 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/hf-micro/hf-micro/internal/auth"
 	"github.com/hf-micro/hf-micro/internal/cache"
 	"github.com/hf-micro/hf-micro/internal/dropin"
 	"github.com/hf-micro/hf-micro/internal/hub"
@@ -40,7 +39,7 @@ func (d *deps) serveCached(w http.ResponseWriter, r *http.Request, match *hubrou
 		d.opts.Metrics.CacheRequest("bypass")
 		return false, nil
 	}
-	caller, _ := auth.From(r.Context())
+	caller, _ := callerFrom(r.Context())
 	if caller.UsesServerToken() {
 		known := key
 		if commit, ok := d.refs.commit(key); ok {

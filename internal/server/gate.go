@@ -22,10 +22,11 @@ func (d *deps) withCaller(next handlerFunc) handlerFunc {
 			return authError(w, err)
 		}
 		d.opts.Metrics.Auth("ok", caller.String())
-		info := reqctx.From(r.Context())
-		info.Caller, info.Subject = caller.String(), caller.Subject
+		state := stateFrom(r.Context())
+		state.info.Caller, state.info.Subject = caller.String(), caller.Subject
+		state.caller, state.known = caller, true
+		state.note, state.noted = budgetNote{header: w.Header()}, true
 		// Answered here, with the request that knows its caller, so a 401 from the Hub names the right token.
-		r = r.WithContext(withNote(auth.With(r.Context(), caller), &budgetNote{header: w.Header()}))
 		if err := next(w, r); err != nil {
 			d.answerError(w, r, err)
 		}
@@ -77,7 +78,7 @@ func (d *deps) hubForAll(r *http.Request, bucket hubroute.Bucket, targets ...hub
 			}
 		}
 	}
-	caller, ok := auth.From(r.Context())
+	caller, ok := callerFrom(r.Context())
 	if !ok {
 		// A route that calls the Hub without withCaller is a programming error; refuse rather than serve it.
 		return nil, &apiError{status: http.StatusInternalServerError, msg: "internal error: route without authentication"}

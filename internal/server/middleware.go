@@ -22,14 +22,15 @@ import (
 // its header compression, about a tenth of a request's CPU.)
 func withRequestID(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		info := &reqctx.Info{RequestID: r.Header.Get("X-Request-Id"), Trace: reqctx.TraceFrom(r.Header)}
+		state := &requestState{info: reqctx.Info{RequestID: r.Header.Get("X-Request-Id"), Trace: reqctx.TraceFrom(r.Header)}}
+		info := &state.info
 		if saneRequestID(info.RequestID) {
 			info.CallerRequestID = info.RequestID
 		} else {
 			info.RequestID = rand.Text()
 		}
 		w.Header().Set("X-Request-Id", info.RequestID)
-		next.ServeHTTP(w, r.WithContext(reqctx.With(r.Context(), info)))
+		next.ServeHTTP(w, r.WithContext(reqctx.With(r.Context(), state)))
 	})
 }
 

@@ -153,7 +153,7 @@ func (d *deps) answerError(w http.ResponseWriter, r *http.Request, err error) {
 
 // whoseToken says, for a 401 from the Hub, which token it refused.
 func (d *deps) whoseToken(r *http.Request) string {
-	caller, _ := auth.From(r.Context())
+	caller, _ := callerFrom(r.Context())
 	switch {
 	case caller.Kind == auth.CallerToken:
 		return "the Hub refused your token"
