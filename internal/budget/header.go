@@ -57,6 +57,13 @@ func ParseRateLimit(v string) (RateLimit, bool) {
 	return rl, haveR && haveT
 }
 
+// The Hub's rate-limit headers, spelled as net/http keys them (textproto.CanonicalMIMEHeaderKey), so that
+// reading or setting one on every request costs no respelling.
+const (
+	RateLimitHeader       = "Ratelimit"
+	RateLimitPolicyHeader = "Ratelimit-Policy"
+)
+
 // Bounds on a shield: a Hub that says t=0 still gets a second's rest, and a broken header cannot stop a bucket
 // for longer than an hour (the Hub's windows are five minutes).
 const (
@@ -69,7 +76,7 @@ const (
 // else Retry-After (seconds or an HTTP date), else 60 seconds.
 func ShieldReset(h http.Header, now time.Time) time.Duration {
 	reset := defaultShield
-	if rl, ok := ParseRateLimit(h.Get("RateLimit")); ok {
+	if rl, ok := ParseRateLimit(h.Get(RateLimitHeader)); ok {
 		reset = rl.Reset
 	} else if v := h.Get("Retry-After"); v != "" {
 		if secs, err := strconv.Atoi(v); err == nil && secs >= 0 {
@@ -84,8 +91,8 @@ func ShieldReset(h http.Header, now time.Time) time.Duration {
 // SetHeaders writes the decision on a reply in the Hub's syntax: RateLimit and RateLimit-Policy always, and
 // Retry-After when the request is refused.
 func (d Decision) SetHeaders(h http.Header, bucket hubroute.Bucket) {
-	h.Set("RateLimit", RateLimit{Bucket: bucket, Remaining: d.Remaining, Reset: d.Reset}.String())
-	h.Set("RateLimit-Policy", Policy(bucket, d.Limit))
+	h.Set(RateLimitHeader, RateLimit{Bucket: bucket, Remaining: d.Remaining, Reset: d.Reset}.String())
+	h.Set(RateLimitPolicyHeader, Policy(bucket, d.Limit))
 	if !d.Allowed {
 		h.Set("Retry-After", strconv.FormatInt(ceilSeconds(d.Reset), 10))
 	}

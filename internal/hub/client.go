@@ -37,7 +37,7 @@ type Options struct {
 type Client struct {
 	base      *url.URL
 	token     Token
-	userAgent string
+	userAgent []string // shared header value, never written into; nil sends Go's default
 	http      *http.Client
 	timeout   time.Duration // bound on one attempt, body included
 	retries   *retryBudget  // shared by every copy of the client (WithToken)
@@ -69,7 +69,7 @@ func New(opts Options) (*Client, error) {
 	return &Client{
 		base:      base,
 		token:     opts.Token,
-		userAgent: opts.UserAgent,
+		userAgent: headerValue(opts.UserAgent),
 		// No http.Client.Timeout: each attempt's context carries the bound instead, which costs net/http no
 		// timer goroutine per call when the transport is wrapped (WithTransport).
 		http: &http.Client{
@@ -224,12 +224,13 @@ func (c *Client) attempt(ctx context.Context, method string, u *url.URL, body []
 		cancel()
 		return nil, fmt.Errorf("hub: %s %s: %w", method, u.Path, err)
 	}
+	// The values are shared slices, set once: a call's headers cost one map.
 	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
+		req.Header["Content-Type"] = jsonValue
 	}
-	req.Header.Set("Accept", "application/json")
-	if c.userAgent != "" {
-		req.Header.Set("User-Agent", c.userAgent)
+	req.Header["Accept"] = jsonValue
+	if c.userAgent != nil {
+		req.Header["User-Agent"] = c.userAgent
 	}
 	c.Authorize(req.Header)
 	resp, err := c.http.Do(req)
@@ -244,6 +245,17 @@ func (c *Client) attempt(ctx context.Context, method string, u *url.URL, body []
 	}
 	resp.Body = &boundBody{ReadCloser: resp.Body, ctx: ctx, cancel: cancel}
 	return resp, nil
+}
+
+// jsonValue is the value of Accept and Content-Type headers: shared, so never written into.
+var jsonValue = []string{"application/json"}
+
+// headerValue is a header's value as a slice to share, or nil for "".
+func headerValue(v string) []string {
+	if v == "" {
+		return nil
+	}
+	return []string{v}
 }
 
 // callTimeout is the cause of an attempt that ran out of its time (HF_MICRO_HUB_TIMEOUT).
@@ -302,7 +314,7 @@ func (c *Client) doJSON(ctx context.Context, method string, u *url.URL, body any
 		return nil, err
 	}
 	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
+	raw, err := readBody(resp, maxBody+1)
 	if err != nil {
 		return nil, &NetworkError{Method: method, Path: u.Path, Err: err}
 	}
@@ -313,6 +325,33 @@ func (c *Client) doJSON(ctx context.Context, method string, u *url.URL, body any
 		return nil, fmt.Errorf("hub: %s %s: answer is not a JSON object: %w", method, u.Path, ErrBadResponse)
 	}
 	return raw, nil
+}
+
+// readBody reads at most limit bytes of an answer's body, into one buffer of the size the answer announced.
+func readBody(resp *http.Response, limit int64) ([]byte, error) {
+	size := resp.ContentLength
+	if size < 0 || size >= limit {
+		size = 512
+	}
+	// One byte more than announced, so that reading the end needs no larger buffer.
+	buf := make([]byte, 0, size+1)
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		free := buf[len(buf):cap(buf)]
+		if left := limit - int64(len(buf)); int64(len(free)) > left {
+			free = free[:left] // no byte past the limit is read
+		}
+		n, err := resp.Body.Read(free)
+		buf = buf[:len(buf)+n]
+		if err == io.EOF || int64(len(buf)) == limit {
+			return buf, nil
+		}
+		if err != nil {
+			return buf, err
+		}
+	}
 }
 
 // Base returns a copy of the Hub's base URL.
@@ -337,5 +376,5 @@ func (c *Client) Authorize(h http.Header) {
 		h.Del("Authorization")
 		return
 	}
-	h.Set("Authorization", "Bearer "+c.token.reveal())
+	h["Authorization"] = c.token.authorization()
 }

@@ -10,7 +10,13 @@ import (
 // Token is a Hub access token. It prints as REDACTED through fmt, slog and JSON, and it holds its value behind
 // a pointer so that even a struct that embeds it, printed with %+v, shows an address and not the secret. Only
 // this package reads the value, to put it in an Authorization header.
-type Token struct{ value *string }
+type Token struct{ value *secret }
+
+// secret is a token and its Authorization header value, spelled once rather than on every call.
+type secret struct {
+	raw           string
+	authorization []string // {"Bearer " + raw}: shared, so never written into
+}
 
 const redacted = "REDACTED"
 
@@ -19,18 +25,14 @@ func NewToken(raw string) Token {
 	if raw == "" {
 		return Token{}
 	}
-	return Token{value: &raw}
+	return Token{value: &secret{raw: raw, authorization: []string{"Bearer " + raw}}}
 }
 
 // IsZero reports whether no token is set.
 func (t Token) IsZero() bool { return t.value == nil }
 
-func (t Token) reveal() string {
-	if t.value == nil {
-		return ""
-	}
-	return *t.value
-}
+// authorization is the Authorization header's value, for a token that is set.
+func (t Token) authorization() []string { return t.value.authorization }
 
 // Digest is the token's SHA-256, a key for per-credential state that holds no secret; ok is false without a
 // token.
@@ -38,7 +40,7 @@ func (t Token) Digest() (digest [sha256.Size]byte, ok bool) {
 	if t.value == nil {
 		return digest, false
 	}
-	return sha256.Sum256([]byte(*t.value)), true
+	return sha256.Sum256([]byte(t.value.raw)), true
 }
 
 func (t Token) String() string               { return redacted }
@@ -49,16 +51,16 @@ func (t Token) MarshalText() ([]byte, error) { return []byte(redacted), nil }
 // Redact removes the token from text the Hub sent back, so that hf-micro never repeats a token it sent,
 // whatever the Hub says.
 func (t Token) Redact(s string) string {
-	if t.value == nil || !strings.Contains(s, *t.value) {
+	if t.value == nil || !strings.Contains(s, t.value.raw) {
 		return s
 	}
-	return strings.ReplaceAll(s, *t.value, redacted)
+	return strings.ReplaceAll(s, t.value.raw, redacted)
 }
 
 // RedactBytes is Redact for a body.
 func (t Token) RedactBytes(b []byte) []byte {
-	if t.value == nil || !bytes.Contains(b, []byte(*t.value)) {
+	if t.value == nil || !bytes.Contains(b, []byte(t.value.raw)) {
 		return b
 	}
-	return bytes.ReplaceAll(b, []byte(*t.value), []byte(redacted))
+	return bytes.ReplaceAll(b, []byte(t.value.raw), []byte(redacted))
 }

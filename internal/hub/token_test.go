@@ -39,7 +39,7 @@ func TestTokenNeverPrints(t *testing.T) {
 	if !strings.Contains(outputs[0], "REDACTED") {
 		t.Errorf("token prints as %q, want REDACTED", outputs[0])
 	}
-	if tok.reveal() != secret || NewToken("").IsZero() != true || tok.IsZero() {
+	if got := tok.authorization(); len(got) != 1 || got[0] != "Bearer "+secret || !NewToken("").IsZero() || tok.IsZero() {
 		t.Error("token does not keep its value")
 	}
 }

@@ -16,9 +16,11 @@ type Scopes struct {
 // FullScopes is read, write and delete on every repository: the power of HF_MICRO_API_KEYS keys and of
 // loopback callers.
 func FullScopes() Scopes {
-	all := []Pattern{Everything}
-	return Scopes{Read: all, Write: all, Delete: all}
+	return Scopes{Read: everything, Write: everything, Delete: everything}
 }
+
+// everything is the pattern list of full scopes, shared by all of them (scopes are only read).
+var everything = []Pattern{Everything}
 
 // Allows decides an action of principal (a name for the refusal, such as "key:release-ci") on the repository
 // id of type t; id is zero when the request names none. Whoami (the caller's own account) is every

@@ -56,7 +56,7 @@ func (d *deps) admit(r *http.Request, caller auth.Caller, bucket hubroute.Bucket
 	switch {
 	case a.Shielded:
 		d.opts.Metrics.ShieldAnswer(string(bucket))
-		note.header.Set("RateLimit", budget.RateLimit{Bucket: bucket, Remaining: 0, Reset: a.ShieldReset}.String())
+		note.header.Set(budget.RateLimitHeader, budget.RateLimit{Bucket: bucket, Remaining: 0, Reset: a.ShieldReset}.String())
 		whose := "hf-micro's Hub token"
 		if !caller.UsesServerToken() {
 			whose = "your Hub token"
@@ -76,7 +76,7 @@ func (d *deps) admit(r *http.Request, caller auth.Caller, bucket hubroute.Bucket
 // passRateLimit leaves exactly one RateLimit on the reply: the Hub's own when it is tighter (fewer requests
 // remaining) or there is no budget, else the budget's.
 func (n *budgetNote) passRateLimit(hubHeader http.Header) {
-	hubLimit, hubPolicy := hubHeader.Get("RateLimit"), hubHeader.Get("RateLimit-Policy")
+	hubLimit, hubPolicy := hubHeader.Get(budget.RateLimitHeader), hubHeader.Get(budget.RateLimitPolicyHeader)
 	if hubLimit == "" {
 		return
 	}
@@ -86,16 +86,16 @@ func (n *budgetNote) passRateLimit(hubHeader http.Header) {
 	}
 	switch {
 	case n.proxied && hubTighter:
-		n.header.Del("RateLimit") // the proxy copies the Hub's
-		n.header.Del("RateLimit-Policy")
+		n.header.Del(budget.RateLimitHeader) // the proxy copies the Hub's
+		n.header.Del(budget.RateLimitPolicyHeader)
 	case n.proxied:
-		hubHeader.Del("RateLimit")
-		hubHeader.Del("RateLimit-Policy")
+		hubHeader.Del(budget.RateLimitHeader)
+		hubHeader.Del(budget.RateLimitPolicyHeader)
 	case hubTighter:
-		n.header.Set("RateLimit", hubLimit)
-		n.header.Del("RateLimit-Policy")
+		n.header.Set(budget.RateLimitHeader, hubLimit)
+		n.header.Del(budget.RateLimitPolicyHeader)
 		if hubPolicy != "" {
-			n.header.Set("RateLimit-Policy", hubPolicy)
+			n.header.Set(budget.RateLimitPolicyHeader, hubPolicy)
 		}
 	}
 }

@@ -26,10 +26,13 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 
 // writeRawJSON passes on a JSON document the Hub sent, unchanged.
 func writeRawJSON(w http.ResponseWriter, status int, raw json.RawMessage) {
-	w.Header().Set("Content-Type", "application/json")
+	w.Header()["Content-Type"] = jsonContentType
 	w.WriteHeader(status)
 	_, _ = w.Write(raw)
 }
+
+// jsonContentType is the Content-Type of JSON replies, shared by all of them (never written into).
+var jsonContentType = []string{"application/json"}
 
 // bodyReadTimeout bounds how long a client may take to send a request body, so a slow sender cannot hold a
 // connection open without end.

@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/hf-micro/hf-micro/internal/budget"
 	"github.com/hf-micro/hf-micro/internal/hub"
 )
 
@@ -150,10 +151,10 @@ func writeError(w http.ResponseWriter, requestID string, e *apiError) {
 	if e.hub != nil {
 		body.HubStatus, body.HubErrorCode, body.HubRequestID = e.hub.Status, e.hub.Code, e.hub.RequestID
 	}
-	if e.hub != nil && e.hub.RateLimit != "" && w.Header().Get("RateLimit") == "" {
+	if e.hub != nil && e.hub.RateLimit != "" && w.Header().Get(budget.RateLimitHeader) == "" {
 		// The Hub's quota, as huggingface_hub reads it to wait for the window's reset (unless the budget's,
 		// or the tighter of the two, is already on the reply).
-		w.Header().Set("RateLimit", e.hub.RateLimit)
+		w.Header().Set(budget.RateLimitHeader, e.hub.RateLimit)
 	}
 	if len(e.allow) > 0 {
 		w.Header().Set("Allow", strings.Join(e.allow, ", "))

@@ -42,7 +42,7 @@ func (t shieldTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	if note != nil {
 		if note.serverToken && t.metrics != nil {
-			if rl, ok := budget.ParseRateLimit(resp.Header.Get("RateLimit")); ok {
+			if rl, ok := budget.ParseRateLimit(resp.Header.Get(budget.RateLimitHeader)); ok {
 				t.metrics.HubRateLimitRemaining(string(rl.Bucket), rl.Remaining)
 			}
 		}
