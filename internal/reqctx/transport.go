@@ -28,10 +28,14 @@ func (t Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		out.Header.Set("X-Amzn-Trace-Id", info.CallerRequestID)
 	}
 	if info.Trace.Parent != "" {
-		out.Header.Set("Traceparent", info.Trace.Parent)
-		out.Header.Del("Tracestate")
+		for _, name := range [...]string{"Traceparent", "Tracestate", "traceparent", "tracestate"} {
+			delete(out.Header, name)
+		}
+		// Keyed in lower case, as HTTP/2 sends header names: net/http would otherwise lower a name it does not
+		// know, at the cost of an allocation on every call.
+		out.Header["traceparent"] = []string{info.Trace.Parent}
 		if info.Trace.State != "" {
-			out.Header.Set("Tracestate", info.Trace.State)
+			out.Header["tracestate"] = []string{info.Trace.State}
 		}
 	}
 	req = &out
