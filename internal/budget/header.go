@@ -33,15 +33,15 @@ func Policy(bucket hubroute.Bucket, limit Limit) string {
 // ParseRateLimit reads a RateLimit header value as the Hub writes it. Spaces around the separators and
 // unknown parameters are allowed; the bucket, r and t are required.
 func ParseRateLimit(v string) (RateLimit, bool) {
-	parts := strings.Split(v, ";")
-	quoted := strings.TrimSpace(parts[0])
+	quoted, params, _ := strings.Cut(v, ";")
+	quoted = strings.TrimSpace(quoted)
 	if len(quoted) < 3 || quoted[0] != '"' || quoted[len(quoted)-1] != '"' {
 		return RateLimit{}, false
 	}
 	bucket := quoted[1 : len(quoted)-1]
 	rl := RateLimit{Bucket: hubroute.Bucket(bucket)}
 	var haveR, haveT bool
-	for _, param := range parts[1:] {
+	for param := range strings.SplitSeq(params, ";") {
 		key, value, _ := strings.Cut(param, "=")
 		n, err := strconv.Atoi(strings.TrimSpace(value))
 		if err != nil || n < 0 {
