@@ -62,7 +62,8 @@ func New(opts Options) (*Client, error) {
 	}
 	transport := opts.Transport
 	if transport == nil {
-		t := NewTransport(timeout)
+		// No header timeout: each call has a deadline of its own; streams add one with AwaitHeaders.
+		t := NewTransport(0)
 		t.MaxConnsPerHost = opts.MaxConns
 		transport = t
 	}
@@ -139,8 +140,9 @@ func ParseEndpoint(raw string) (*url.URL, error) {
 	return u, nil
 }
 
-// NewTransport is a pooled transport with explicit bounds on every phase of a call. Proxies are taken from
-// HTTPS_PROXY/NO_PROXY, for networks that only reach the Hub through one.
+// NewTransport is a pooled transport with explicit bounds on every phase of a call (responseHeaderTimeout 0:
+// none on the wait for headers). Proxies are taken from HTTPS_PROXY/NO_PROXY, for networks that only reach
+// the Hub through one.
 func NewTransport(responseHeaderTimeout time.Duration) *http.Transport {
 	dialer := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
 	return &http.Transport{
@@ -360,7 +362,8 @@ func (c *Client) Base() *url.URL {
 	return &u
 }
 
-// Transport is the pooled transport every call to the Hub shares, the drop-in endpoint's included.
+// Transport is the pooled transport every call to the Hub shares, the drop-in endpoint's included. It does not
+// bound the wait for an answer's headers: a call that streams its answer goes through AwaitHeaders.
 func (c *Client) Transport() http.RoundTripper { return c.http.Transport }
 
 // Redact removes the client's token from text the Hub sent back.

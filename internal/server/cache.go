@@ -311,7 +311,7 @@ func (d *deps) openSource(ctx context.Context, source *url.URL, client *hub.Clie
 	transport := d.cdnTransport
 	if d.onHubHost(source) {
 		client.Authorize(req.Header)
-		transport = d.hub.Transport()
+		transport = d.streamTransport
 	}
 	resp, err := d.noRedirects(transport).Do(req)
 	if err != nil {

@@ -11,11 +11,12 @@ import (
 	"github.com/hf-micro/hf-micro/internal/reqctx"
 )
 
-// newDropIn builds the proxy that carries drop-in requests to the Hub, on the simple API's transport.
+// newDropIn builds the proxy that carries drop-in requests to the Hub, on the simple API's transport with a
+// bound on the wait for the Hub's headers.
 func newDropIn(d *deps) *dropin.Proxy {
 	return dropin.New(dropin.Options{
 		Hub:       d.hub.Base(),
-		Transport: d.hub.Transport(),
+		Transport: d.streamTransport,
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
 			d.answerError(w, r, &hub.NetworkError{Method: r.Method, Path: r.URL.Path, Err: err})
 		},

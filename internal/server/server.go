@@ -62,6 +62,9 @@ type deps struct {
 	opts            Options
 	docs            *apiDocs
 	openAPI         []byte
+	// streamTransport is the Hub's transport for calls that stream their answer (the drop-in, the cache's
+	// downloads from the Hub): bounded on the wait for headers only.
+	streamTransport http.RoundTripper
 	// cdnTransport fetches files from the Hub's CDN for the cache: another host, which gets no credential.
 	cdnTransport http.RoundTripper
 	refs         *refCache
@@ -96,6 +99,7 @@ func NewServer(logger *slog.Logger, hubClient *hub.Client, opts Options) (http.H
 		opts.Cache.OnEvict(func(int64) { opts.Metrics.CacheEvicted() })
 		opts.Metrics.CacheStore(opts.Cache.Used, opts.Cache.MaxBytes())
 	}
+	d.streamTransport = hub.AwaitHeaders(hubClient.Transport(), hubClient.Timeout())
 	d.dropIn = newDropIn(d)
 	d.accounts = newAccountCache(opts.AccountCacheTTL)
 
