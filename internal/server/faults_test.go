@@ -247,7 +247,7 @@ type faultServer struct {
 func startFaultServer(t *testing.T, endpoint string, transport http.RoundTripper, timeout time.Duration, opts Options) *faultServer {
 	t.Helper()
 	if transport == nil {
-		transport = hub.NewTransport(timeout)
+		transport = hub.NewTransport(0) // as hub.New makes it: no header timeout, the call's deadline bounds it
 	}
 	client, err := hub.New(hub.Options{Endpoint: endpoint, Token: hub.NewToken("hf_faulttoken"), UserAgent: "hf-micro/test", Timeout: timeout, Transport: transport})
 	if err != nil {
