@@ -24,8 +24,7 @@ func (d *deps) withCaller(next handlerFunc) handlerFunc {
 		d.opts.Metrics.Auth("ok", caller.String())
 		state := stateFrom(r.Context())
 		state.info.Caller, state.info.Subject = caller.String(), caller.Subject
-		state.caller, state.known = caller, true
-		state.note, state.noted = budgetNote{header: w.Header()}, true
+		state.caller, state.note, state.known = caller, budgetNote{header: w.Header()}, true
 		// Answered here, with the request that knows its caller, so a 401 from the Hub names the right token.
 		if err := next(w, r); err != nil {
 			d.answerError(w, r, err)

@@ -9,13 +9,12 @@ import (
 
 // requestState is everything the server notes about one request, carried in its context as a single value
 // (one allocation, one context, one copy of the request): the facts for the logs, which the Hub transport
-// fills in too, the caller once withCaller has recognised it, and the budget note for the reply.
+// fills in too, and, once withCaller has recognised the caller, the caller and the budget note for the reply.
 type requestState struct {
 	info   reqctx.Info
 	caller auth.Caller
-	known  bool // caller is set
 	note   budgetNote
-	noted  bool // note is in use: the request reached withCaller
+	known  bool // withCaller set caller and note
 }
 
 // RequestInfo makes requestState the reqctx.Holder of its request.
@@ -39,7 +38,7 @@ func callerFrom(ctx context.Context) (auth.Caller, bool) {
 // noteFrom returns the request's budget note, or nil for a Hub call made apart from a request (a shared
 // account cache fetch) or before withCaller.
 func noteFrom(ctx context.Context) *budgetNote {
-	if s := stateFrom(ctx); s != nil && s.noted {
+	if s := stateFrom(ctx); s != nil && s.known {
 		return &s.note
 	}
 	return nil
