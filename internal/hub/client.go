@@ -15,6 +15,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/hf-micro/hf-micro/internal/reqctx"
 )
 
 // Options configure a Client.
@@ -38,7 +40,7 @@ type Client struct {
 	base      *url.URL
 	token     Token
 	userAgent []string // shared header value, never written into; nil sends Go's default
-	http      *http.Client
+	transport http.RoundTripper
 	timeout   time.Duration // bound on one attempt, body included
 	retries   *retryBudget  // shared by every copy of the client (WithToken)
 	onRetry   func(reason string)
@@ -71,43 +73,17 @@ func New(opts Options) (*Client, error) {
 		base:      base,
 		token:     opts.Token,
 		userAgent: headerValue(opts.UserAgent),
-		// No http.Client.Timeout: each attempt's context carries the bound instead, which costs net/http no
-		// timer goroutine per call when the transport is wrapped (WithTransport).
-		http: &http.Client{
-			Transport:     transport,
-			CheckRedirect: keepTokenOnHost,
-		},
-		timeout: timeout,
-		retries: newRetryBudget(),
-		onRetry: opts.OnRetry,
+		transport: transport,
+		timeout:   timeout,
+		retries:   newRetryBudget(),
+		onRetry:   opts.OnRetry,
 	}, nil
 }
-
-// keepTokenOnHost follows a redirect, but sends the token only back to the host it was meant for: the Hub
-// redirects renamed repositories on its own host, and anything elsewhere must not see our token. (net/http
-// alone would still send it to subdomains.) A redirect from https to plain http is not followed at all.
-func keepTokenOnHost(req *http.Request, via []*http.Request) error {
-	if len(via) >= 10 {
-		return errors.New("stopped after 10 redirects")
-	}
-	if via[0].URL.Scheme == "https" && req.URL.Scheme != "https" {
-		return errDowngrade
-	}
-	if req.URL.Host != via[0].URL.Host || req.URL.Scheme != via[0].URL.Scheme {
-		req.Header.Del("Authorization")
-	}
-	return nil
-}
-
-// errDowngrade is a redirect from the Hub's https endpoint to plain http, which hf-micro does not follow.
-var errDowngrade = errors.New("the Hub redirected from https to plain http; hf-micro does not follow a downgrade")
 
 // WithTransport returns a client that sends its calls through t, with every other setting shared.
 func (c *Client) WithTransport(t http.RoundTripper) *Client {
 	clone := *c
-	httpClient := *c.http
-	httpClient.Transport = t
-	clone.http = &httpClient
+	clone.transport = t
 	return &clone
 }
 
@@ -235,10 +211,13 @@ func (c *Client) attempt(ctx context.Context, method string, u *url.URL, body []
 		req.Header["User-Agent"] = c.userAgent
 	}
 	c.Authorize(req.Header)
-	resp, err := c.http.Do(req)
+	if info := reqctx.From(ctx); info != nil {
+		info.SetHubHeaders(req.Header) // spares reqctx.Transport a copy of the request
+	}
+	resp, err := c.send(req, body)
 	if err != nil {
 		cancel()
-		return nil, &NetworkError{Method: method, Path: u.Path, Err: timedOut(ctx, unwrapURLError(err))}
+		return nil, &NetworkError{Method: method, Path: u.Path, Err: timedOut(ctx, err)}
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		defer cancel()
@@ -300,15 +279,6 @@ func (b *boundBody) Close() error {
 	return err
 }
 
-// unwrapURLError drops *url.Error's copy of the URL: the cause is what matters, and the caller names the path.
-func unwrapURLError(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return ue.Err
-	}
-	return err
-}
-
 // doJSON sends a call and returns its body, checked to be one JSON object.
 func (c *Client) doJSON(ctx context.Context, method string, u *url.URL, body any) (json.RawMessage, error) {
 	resp, err := c.do(ctx, method, u, body)
@@ -364,7 +334,7 @@ func (c *Client) Base() *url.URL {
 
 // Transport is the pooled transport every call to the Hub shares, the drop-in endpoint's included. It does not
 // bound the wait for an answer's headers: a call that streams its answer goes through AwaitHeaders.
-func (c *Client) Transport() http.RoundTripper { return c.http.Transport }
+func (c *Client) Transport() http.RoundTripper { return c.transport }
 
 // Redact removes the client's token from text the Hub sent back.
 func (c *Client) Redact(s string) string { return c.token.Redact(s) }

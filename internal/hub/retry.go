@@ -53,7 +53,8 @@ func (b *retryBudget) withdraw() bool {
 
 // retryable reports whether a failed attempt of method is worth another.
 func retryable(method string, err error) bool {
-	if method != http.MethodGet || errors.Is(err, context.Canceled) {
+	var refused *refusedRedirect
+	if method != http.MethodGet || errors.Is(err, context.Canceled) || errors.As(err, &refused) {
 		return false
 	}
 	var he *Error
