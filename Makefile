@@ -101,7 +101,7 @@ check-deploy: ## deploy/azure and the workflows agree with the service (tools/de
 
 lint-ci: check-workflows check-release check-deploy ## all three
 
-# The benchmark (bench/, issue #6): loopback only, about 6 minutes, installs wrk and nginx-light when missing.
+# The benchmark (bench/, issue #6): loopback only, about 17 minutes, installs wrk and nginx-light when missing.
 # BENCH_FLAGS go to bench/driver, e.g. BENCH_FLAGS="-duration 10s -rounds 5".
 BENCH_FLAGS ?=
 .PHONY: bench

@@ -4,7 +4,7 @@
 # what it needs (wrk, nginx-light, redis-server) with apt-get when missing, builds hf-micro (make build) and the
 # bench programs, runs bench/driver under a time limit and writes docs/benchmarks.md. Arguments are passed to
 # the driver (e.g. -duration 10s -rounds 5, or -scenario cache for the download cache alone; `go run
-# ./bench/driver -h` lists them). Takes about 10 minutes; the cache scenario needs (rounds + 2) × 3 × -cache-mib
+# ./bench/driver -h` lists them). Takes about 17 minutes; the cache scenario needs (rounds + 2) × 3 × -cache-mib
 # of disk under /tmp while it runs (15 GiB by default: the files, hf-micro's cache and nginx's), removed at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -42,5 +42,5 @@ go build -o "$work/tools/" ./bench/upstream ./bench/baseline ./bench/burst ./ben
 mkdir -p docs
 
 # The driver stops every process it started; the time limit stops the driver should anything hang.
-timeout --kill-after=30s 1200 "$work/tools/driver" -repo . -work "$work" -hf-micro bin/hf-micro \
+timeout --kill-after=30s 1800 "$work/tools/driver" -repo . -work "$work" -hf-micro bin/hf-micro \
   -tools "$work/tools" -out docs/benchmarks.md "$@"

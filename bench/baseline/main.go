@@ -1,9 +1,11 @@
 // Command baseline is the plain reverse proxy hf-micro is measured against: net/http/httputil.ReverseProxy with
 // one pooled transport (a clone of http.DefaultTransport, so HTTP/2 to the upstream when it offers it, as
 // hf-micro's), the server's token injected as Authorization, and one slog JSON access line per request on
-// stderr (hf-micro and nginx write one too). It is what a developer writes in twenty lines.
+// stderr (hf-micro and nginx write one too). It is what a developer writes in twenty lines. With -bare it is
+// the floor instead (bare.go): the same server and transport doing nothing but the call.
 //
 //	baseline -listen 127.0.0.1:9081 -upstream https://127.0.0.1:9443 -ca upstream-ca.pem  (token in BENCH_HUB_TOKEN)
+//	baseline -bare ...
 package main
 
 import (
@@ -24,6 +26,7 @@ func main() {
 	upstream := flag.String("upstream", "https://127.0.0.1:9443", "upstream base URL")
 	caFile := flag.String("ca", "", "PEM file of the CA to trust for the upstream")
 	accessLog := flag.Bool("access-log", true, "write one JSON access line per request to stderr")
+	bareProxy := flag.Bool("bare", false, "serve the floor (bare.go) instead: one RoundTrip per request, no ReverseProxy, no access log")
 	flag.Parse()
 	token := os.Getenv("BENCH_HUB_TOKEN")
 	if token == "" {
@@ -54,7 +57,9 @@ func main() {
 		},
 		Transport: transport,
 	}
-	if *accessLog {
+	if *bareProxy {
+		handler = bare(target, transport, bearer)
+	} else if *accessLog {
 		handler = withAccessLog(slog.New(slog.NewJSONHandler(os.Stderr, nil)), handler)
 	}
 	log.Fatal((&http.Server{Addr: *listen, Handler: handler, ReadHeaderTimeout: 10 * time.Second}).ListenAndServe())

@@ -30,6 +30,8 @@ type options struct {
 	repo, work, hfMicro, tools, out string
 	duration, warmup                time.Duration
 	rounds                          int
+	pairs                           int
+	pairDuration                    time.Duration
 	remoteDuration, remoteWarmup    time.Duration
 	remoteDelay                     time.Duration
 	remoteConns                     int
@@ -65,6 +67,7 @@ type driver struct {
 	hfMicroFiles                                   *proc // the download-cache scenario (cache.go)
 	nginx                                          *proc
 	baseline                                       *proc
+	floor                                          *proc // bench/baseline -bare
 	procs                                          []*proc
 	results                                        results
 	quietLeft                                      time.Duration // what is left of opts.quietBudget
@@ -80,6 +83,8 @@ func main() {
 	flag.DurationVar(&o.duration, "duration", 5*time.Second, "measured time of each wrk run")
 	flag.DurationVar(&o.warmup, "warmup", time.Second, "unmeasured wrk run before each measured one")
 	flag.IntVar(&o.rounds, "rounds", 3, "times each case is measured (interleaved)")
+	flag.IntVar(&o.pairs, "pairs", 8, "short back-to-back runs of account, baseline and floor for the CPU ratios (paired phase)")
+	flag.DurationVar(&o.pairDuration, "pair-duration", 2*time.Second, "measured time of each paired-phase run")
 	flag.DurationVar(&o.remoteDuration, "remote-duration", 6*time.Second, "measured time of each remote-Hub run")
 	flag.DurationVar(&o.remoteWarmup, "remote-warmup", 2*time.Second, "warm-up of each remote-Hub run")
 	flag.DurationVar(&o.remoteDelay, "remote-delay", 50*time.Millisecond, "the emulated remote Hub's delay per answer")
@@ -222,6 +227,9 @@ func (d *driver) run(ctx context.Context) error {
 		}
 	}
 	d.results.RSSMain = d.readRSS()
+	if err := d.pairedPhase(ctx, targets); err != nil {
+		return err
+	}
 	if o.profile {
 		if err := d.profiles(ctx, targets); err != nil {
 			return err
@@ -308,7 +316,7 @@ func (d *driver) hfMicroEnv(addr string, cacheOff bool) []string {
 func (d *driver) startServers(ctx context.Context) error {
 	o := d.opts
 	var err error
-	addrs := make([]string, 15)
+	addrs := make([]string, 16)
 	for i := range addrs {
 		if addrs[i], err = freeAddr(); err != nil {
 			return err
@@ -324,7 +332,7 @@ func (d *driver) startServers(ctx context.Context) error {
 	d.results.Addrs = map[string]string{"upstream": d.upAddr, "hf-micro": hfAddr, "hf-micro-cache": hfCacheAddr,
 		"nginx": nginxAddr, "baseline": baselineAddr, "hf-micro-nocache": addrs[6], "pprof": addrs[7],
 		"hf-micro-key": addrs[8], "hf-micro-budget-mem": addrs[9], "hf-micro-budget-redis": addrs[10], "redis": addrs[11],
-		"cdn": addrs[12], "nginx-files": addrs[13], "hf-micro-files": addrs[14]}
+		"cdn": addrs[12], "nginx-files": addrs[13], "hf-micro-files": addrs[14], "floor": addrs[15]}
 
 	d.upstream, err = start("upstream", d.upstreamCPU, env("BENCH_HUB_TOKEN="+d.token), o.work,
 		filepath.Join(o.work, "upstream.log"), filepath.Join(o.tools, "upstream"),
@@ -360,6 +368,13 @@ func (d *driver) startServers(ctx context.Context) error {
 		return err
 	}
 	d.add(d.baseline)
+	d.floor, err = start("floor", d.serverCPU, env("BENCH_HUB_TOKEN="+d.token), o.work,
+		filepath.Join(o.work, "floor.log"), filepath.Join(o.tools, "baseline"),
+		"-bare", "-listen", addrs[15], "-upstream", "https://"+d.upAddr, "-ca", d.caFile)
+	if err != nil {
+		return err
+	}
+	d.add(d.floor)
 
 	if err := d.writeNginxConf(nginxAddr, filesDir); err != nil {
 		return err
@@ -374,7 +389,7 @@ func (d *driver) startServers(ctx context.Context) error {
 	for _, w := range []struct {
 		p    *proc
 		addr string
-	}{{d.hfMicro, hfAddr}, {d.baseline, baselineAddr}, {d.nginx, nginxAddr}} {
+	}{{d.hfMicro, hfAddr}, {d.baseline, baselineAddr}, {d.floor, addrs[15]}, {d.nginx, nginxAddr}} {
 		if err := waitFor(ctx, w.p, w.p.name+" listening on "+w.addr, dialOK(w.addr)); err != nil {
 			return err
 		}
@@ -428,6 +443,7 @@ func (d *driver) targets() []target {
 		{name: "dropin", label: "hf-micro drop-in GET /api/whoami-v2", url: "http://" + a["hf-micro"] + "/api/whoami-v2", proc: d.hfMicro},
 		{name: "nginx", label: "nginx 1 worker, header-injecting proxy", url: "http://" + a["nginx"] + "/api/whoami-v2", proc: d.nginx},
 		{name: "baseline", label: "plain httputil.ReverseProxy", url: "http://" + a["baseline"] + "/api/whoami-v2", proc: d.baseline},
+		{name: "floor", label: "bare net/http proxy: one RoundTrip, nothing else", url: "http://" + a["floor"] + "/api/whoami-v2", proc: d.floor},
 	}, d.budgetTargets()...)
 }
 
@@ -586,7 +602,7 @@ func (d *driver) sizes() {
 
 func (d *driver) processList() []string {
 	var out []string
-	for _, p := range []*proc{d.upstream, d.hfMicro, d.hfMicroNoCache, d.hfMicroCache, d.hfMicroFiles, d.baseline, d.nginx} {
+	for _, p := range []*proc{d.upstream, d.hfMicro, d.hfMicroNoCache, d.hfMicroCache, d.hfMicroFiles, d.baseline, d.floor, d.nginx} {
 		if p == nil {
 			continue
 		}
