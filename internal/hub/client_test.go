@@ -95,6 +95,20 @@ func TestWhoAmI(t *testing.T) {
 	}
 }
 
+// An answer is refused when it is not framed as one JSON object: cut short, an error page, an array, nothing.
+func TestAnswerMustBeOneJSONObject(t *testing.T) {
+	for _, body := range []string{`{"name": "alice"`, `<html>502 Bad Gateway</html>`, `[]`, ``, `{`, `  }`} {
+		_, c := newTestHub(t, replyJSON(200, body))
+		if _, err := c.WhoAmI(context.Background()); !errors.Is(err, ErrBadResponse) {
+			t.Errorf("body %q: err = %v, want ErrBadResponse", body, err)
+		}
+	}
+	_, c := newTestHub(t, replyJSON(200, " {}\n"))
+	if got, err := c.WhoAmI(context.Background()); err != nil || string(got) != " {}\n" {
+		t.Errorf("an empty object came back as %q, %v", got, err)
+	}
+}
+
 func TestAnonymousClientSendsNoAuthorization(t *testing.T) {
 	th := httptest.NewServer(replyJSON(200, `{}`))
 	defer th.Close()
