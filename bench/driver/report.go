@@ -249,7 +249,7 @@ func (d *driver) verdicts() []verdict {
 		v = append(v, verdict{
 			fmt.Sprintf("proxy CPU per request, /api/account (cache off, metrics on), %d conn: ≤ 0.9 × ReverseProxy baseline, median of the paired runs (issue 16)", conns),
 			fmt.Sprintf("%s over %d pairs; the main phase's medians: %s", d.pairedRatio("account", "baseline", conns), len(pairs), ratio(acc.proxyCPU, base.proxyCPU)),
-			met(len(pairs) > 0 && median(pairs) <= 0.9, fmt.Sprintf("%+.2f", median(pairs)-0.9)),
+			met(len(pairs) > 0 && median(pairs) <= 0.9, fmt.Sprintf("%+.3f", median(pairs)-0.9)),
 		})
 	}
 	direct1, ngx1 := d.agg("main", "direct", 1), d.agg("main", "nginx", 1)
