@@ -76,6 +76,7 @@ func (info *Info) hubHeadersSet(h http.Header) bool {
 	}
 	_, canonicalParent := h["Traceparent"]
 	_, canonicalState := h["Tracestate"]
-	return !canonicalParent && !canonicalState &&
-		slices.Equal(h["traceparent"], []string{info.Trace.Parent}) && slices.Equal(h["tracestate"], state)
+	//lint:ignore SA1008 SetHubHeaders keys them in lower case, as HTTP/2 sends them
+	parent, stateNow := h["traceparent"], h["tracestate"]
+	return !canonicalParent && !canonicalState && slices.Equal(parent, []string{info.Trace.Parent}) && slices.Equal(stateNow, state)
 }

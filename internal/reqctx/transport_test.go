@@ -75,6 +75,7 @@ func TestTransportCopiesOnlyUnstampedRequests(t *testing.T) {
 		if _, err := transport.RoundTrip(plain); err != nil {
 			t.Fatal(err)
 		}
+		//lint:ignore SA1008 the transport keys it in lower case, as HTTP/2 sends it
 		if sent == plain || sent.Header["traceparent"][0] != callerParent || len(sent.Header["Traceparent"]) != 0 {
 			t.Errorf("%+v: an unstamped request went down as %v", info, sent.Header)
 		}
