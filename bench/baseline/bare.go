@@ -19,8 +19,8 @@ func bare(target *url.URL, transport http.RoundTripper, bearer string) http.Hand
 			w.WriteHeader(http.StatusInternalServerError)
 			return
 		}
-		u := *target
-		u.Path, u.RawPath = r.URL.Path, r.URL.RawPath
+		u := *target // the upstream's own path first, as the ReverseProxy's SetURL joins them
+		u.Path, u.RawPath = target.Path+r.URL.Path, ""
 		out.URL, out.Host = &u, target.Host
 		out.Header["Authorization"] = authorization
 		resp, err := transport.RoundTrip(out)
