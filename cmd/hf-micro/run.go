@@ -54,6 +54,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		}
 		switch command {
 		case "", "serve":
+			tuneGC(getenv)
 			logger, jsonOut, flush := newLogger(cfg, stderr)
 			defer flush()
 			if !cfg.RedisURL.IsZero() {
