@@ -41,8 +41,8 @@ type Client struct {
 	token     Token
 	userAgent []string // shared header value, never written into; nil sends Go's default
 	transport http.RoundTripper
-	timeout   time.Duration // bound on one attempt, body included
-	retries   *retryBudget  // shared by every copy of the client (WithToken)
+	timeout   *callTimeout // bound on one attempt, body included; shared, as the cause of every attempt it ends
+	retries   *retryBudget // shared by every copy of the client (WithToken)
 	onRetry   func(reason string)
 }
 
@@ -74,7 +74,7 @@ func New(opts Options) (*Client, error) {
 		token:     opts.Token,
 		userAgent: headerValue(opts.UserAgent),
 		transport: transport,
-		timeout:   timeout,
+		timeout:   &callTimeout{timeout},
 		retries:   newRetryBudget(),
 		onRetry:   opts.OnRetry,
 	}, nil
@@ -144,7 +144,7 @@ func NewTransport(responseHeaderTimeout time.Duration) *http.Transport {
 const noHeaderTable = 1
 
 // Timeout is the bound on one Hub call (HF_MICRO_HUB_TIMEOUT).
-func (c *Client) Timeout() time.Duration { return c.timeout }
+func (c *Client) Timeout() time.Duration { return c.timeout.limit }
 
 // Endpoint returns the Hub base URL the client calls.
 func (c *Client) Endpoint() string { return c.base.String() }
@@ -155,9 +155,27 @@ func (c *Client) TokenDigest() (digest [32]byte, ok bool) { return c.token.Diges
 // HasToken reports whether calls carry a token.
 func (c *Client) HasToken() bool { return !c.token.IsZero() }
 
-// apiURL joins escaped path segments under the endpoint's /api.
+// apiURL joins escaped path segments under the endpoint's /api. When no segment needs escaping (nearly every
+// call), the path is built in one string and the URL escapes it as it is, as the joined escaped form would.
 func (c *Client) apiURL(segments ...string) *url.URL {
 	u := *c.base
+	size, plainIsEscaped := len(u.Path)+len("/api"), true
+	for _, s := range segments {
+		size += 1 + len(s)
+		plainIsEscaped = plainIsEscaped && url.PathEscape(s) == s
+	}
+	if plainIsEscaped {
+		var path strings.Builder
+		path.Grow(size)
+		path.WriteString(u.Path)
+		path.WriteString("/api")
+		for _, s := range segments {
+			path.WriteByte('/')
+			path.WriteString(s)
+		}
+		u.Path = path.String()
+		return &u
+	}
 	raw := u.EscapedPath() + "/api"
 	plain := u.Path + "/api"
 	for _, s := range segments {
@@ -196,7 +214,7 @@ func (c *Client) attempt(ctx context.Context, method string, u *url.URL, body []
 	if body != nil {
 		reader = bytes.NewReader(body)
 	}
-	ctx, cancel := context.WithTimeoutCause(ctx, c.timeout, &callTimeout{c.timeout})
+	ctx, cancel := context.WithTimeoutCause(ctx, c.timeout.limit, c.timeout)
 	req, err := http.NewRequestWithContext(ctx, method, "", reader)
 	if err != nil {
 		cancel()

@@ -228,6 +228,29 @@ func TestRepoInfoPaths(t *testing.T) {
 	}
 }
 
+// TestAPIURLUnderAnEscapedEndpointPath: the one-string path of plain segments and the joined escaped form of
+// the rest agree, under an endpoint whose own path needs escaping too.
+func TestAPIURLUnderAnEscapedEndpointPath(t *testing.T) {
+	c, err := New(Options{Endpoint: "https://hub.example/my%20mirror"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		segments          []string
+		wantPath, wantRaw string
+	}{
+		{[]string{"whoami-v2"}, "/my mirror/api/whoami-v2", "/my%20mirror/api/whoami-v2"},
+		{[]string{"models", "a", "b", "revision", "refs/pr/1"}, "/my mirror/api/models/a/b/revision/refs/pr/1",
+			"/my%20mirror/api/models/a/b/revision/refs%2Fpr%2F1"},
+	}
+	for _, tc := range cases {
+		u := c.apiURL(tc.segments...)
+		if u.Path != tc.wantPath || u.EscapedPath() != tc.wantRaw {
+			t.Errorf("apiURL(%q) = path %q, escaped %q; want %q, %q", tc.segments, u.Path, u.EscapedPath(), tc.wantPath, tc.wantRaw)
+		}
+	}
+}
+
 func TestUpdateSettings(t *testing.T) {
 	th, c := newTestHub(t, replyJSON(200, `{"private":false,"gated":"auto"}`))
 	no := false
