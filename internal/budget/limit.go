@@ -87,7 +87,7 @@ func (l Limit) window(now time.Time) (start time.Time, reset time.Duration) {
 }
 
 // Limits are one principal's quotas, per bucket; a bucket without one is not counted.
-type Limits map[hubroute.Bucket]Limit
+type Limits map[hubroute.Bucket]*Limit
 
 // Buckets are the Hub's rate-limit buckets a quota may be set for.
 var Buckets = []hubroute.Bucket{hubroute.API, hubroute.Resolvers, hubroute.Pages}
@@ -105,18 +105,14 @@ func ParseLimits(raw map[string]string) (Limits, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", name, err)
 		}
-		limits[bucket] = limit
+		limits[bucket] = &limit
 	}
 	return limits, nil
 }
 
-// For returns the limit of bucket, or nil when the bucket is not counted.
-func (l Limits) For(bucket hubroute.Bucket) *Limit {
-	if limit, ok := l[bucket]; ok {
-		return &limit
-	}
-	return nil
-}
+// For returns the limit of bucket, or nil when the bucket is not counted. The limit is shared: a request's
+// budget step reads it and never writes it.
+func (l Limits) For(bucket hubroute.Bucket) *Limit { return l[bucket] }
 
 // String lists the limits in bucket order: "api 600/5m, resolvers 3000/5m", or "none".
 func (l Limits) String() string {
