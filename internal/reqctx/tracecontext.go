@@ -1,8 +1,9 @@
 package reqctx
 
 import (
-	"crypto/rand"
+	"encoding/binary"
 	"encoding/hex"
+	"math/rand/v2"
 	"net/http"
 	"strings"
 )
@@ -39,10 +40,14 @@ func TraceFrom(h http.Header) TraceContext {
 	return NewTrace()
 }
 
-// NewTrace starts a trace: random trace and parent ids, not sampled.
+// NewTrace starts a trace: random trace and parent ids, not sampled. The ids must be unique, not secret, so
+// they come from math/rand/v2 (ChaCha8, seeded by the runtime from the system's entropy): a crypto/rand read
+// for them and one for the request id were about 2% of a proxied request's CPU.
 func NewTrace() TraceContext {
 	var ids [24]byte
-	rand.Read(ids[:])
+	for i := 0; i < len(ids); i += 8 {
+		binary.LittleEndian.PutUint64(ids[i:], rand.Uint64())
+	}
 	b := make([]byte, 0, traceParentLen)
 	b = append(b, "00-"...)
 	b = hex.AppendEncode(b, ids[:16])

@@ -408,3 +408,32 @@ func TestRecover(t *testing.T) {
 	}()
 	abort.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/", nil))
 }
+
+// TestNewRequestIDs: hf-micro's own request ids look as crypto/rand.Text's did (26 characters of the base32
+// alphabet), pass its own check for ids, never repeat, and every position takes many values.
+func TestNewRequestIDs(t *testing.T) {
+	const n = 2000
+	seen := make(map[string]bool, n)
+	values := make([]map[byte]bool, 26)
+	for i := range values {
+		values[i] = map[byte]bool{}
+	}
+	for range n {
+		id := newRequestID()
+		if len(id) != 26 || strings.Trim(id, "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567") != "" || !saneRequestID(id) {
+			t.Fatalf("request id %q: want 26 characters of the base32 alphabet", id)
+		}
+		if seen[id] {
+			t.Fatalf("request id %q came twice in %d", id, n)
+		}
+		seen[id] = true
+		for i := range id {
+			values[i][id[i]] = true
+		}
+	}
+	for i, v := range values {
+		if len(v) < 30 { // 2000 draws of 32 equally likely characters miss even one with odds of about 1e-26
+			t.Errorf("position %d took only %d of the 32 characters in %d ids", i, len(v), n)
+		}
+	}
+}
