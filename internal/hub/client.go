@@ -41,7 +41,7 @@ type Client struct {
 	token     Token
 	userAgent []string // shared header value, never written into; nil sends Go's default
 	transport http.RoundTripper
-	timeout   *callTimeout // bound on one attempt, body included; shared, as the cause of every attempt it ends
+	watch     *watchdog    // bounds one attempt, body included, by the timeout; shared by every copy of the client
 	retries   *retryBudget // shared by every copy of the client (WithToken)
 	onRetry   func(reason string)
 }
@@ -74,7 +74,7 @@ func New(opts Options) (*Client, error) {
 		token:     opts.Token,
 		userAgent: headerValue(opts.UserAgent),
 		transport: transport,
-		timeout:   &callTimeout{timeout},
+		watch:     newWatchdog(timeout),
 		retries:   newRetryBudget(),
 		onRetry:   opts.OnRetry,
 	}, nil
@@ -144,7 +144,7 @@ func NewTransport(responseHeaderTimeout time.Duration) *http.Transport {
 const noHeaderTable = 1
 
 // Timeout is the bound on one Hub call (HF_MICRO_HUB_TIMEOUT).
-func (c *Client) Timeout() time.Duration { return c.timeout.limit }
+func (c *Client) Timeout() time.Duration { return c.watch.timeout.limit }
 
 // Endpoint returns the Hub base URL the client calls.
 func (c *Client) Endpoint() string { return c.base.String() }
@@ -214,10 +214,11 @@ func (c *Client) attempt(ctx context.Context, method string, u *url.URL, body []
 	if body != nil {
 		reader = bytes.NewReader(body)
 	}
-	ctx, cancel := context.WithTimeoutCause(ctx, c.timeout.limit, c.timeout)
-	req, err := http.NewRequestWithContext(ctx, method, "", reader)
+	b := &boundBody{watch: c.watch}
+	c.watch.start(ctx, &b.call)
+	req, err := http.NewRequestWithContext(b.call.ctx, method, "", reader)
 	if err != nil {
-		cancel()
+		c.watch.end(&b.call)
 		return nil, fmt.Errorf("hub: %s %s: %w", method, u.Path, err)
 	}
 	// The call's own URL, set rather than printed and parsed again; nothing below changes it.
@@ -236,15 +237,16 @@ func (c *Client) attempt(ctx context.Context, method string, u *url.URL, body []
 	}
 	resp, err := c.send(req, body)
 	if err != nil {
-		cancel()
-		return nil, &NetworkError{Method: method, Path: u.Path, Err: timedOut(ctx, err)}
+		c.watch.end(&b.call)
+		return nil, &NetworkError{Method: method, Path: u.Path, Err: b.call.timedOut(err)}
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		defer cancel()
+		defer c.watch.end(&b.call)
 		defer resp.Body.Close()
 		return nil, newError(resp, c.token)
 	}
-	resp.Body = &boundBody{ReadCloser: resp.Body, ctx: ctx, cancel: cancel}
+	b.ReadCloser = resp.Body
+	resp.Body = b
 	return resp, nil
 }
 
@@ -259,43 +261,24 @@ func headerValue(v string) []string {
 	return []string{v}
 }
 
-// callTimeout is the cause of an attempt that ran out of its time (HF_MICRO_HUB_TIMEOUT).
-type callTimeout struct{ limit time.Duration }
-
-func (e *callTimeout) Error() string {
-	return fmt.Sprintf("no complete answer within the Hub timeout (%s)", e.limit)
-}
-
-// Unwrap makes a call timeout a deadline exceeded, as callers test for.
-func (e *callTimeout) Unwrap() error { return context.DeadlineExceeded }
-
-// timedOut names the Hub timeout as the cause of an error it caused.
-func timedOut(ctx context.Context, err error) error {
-	var limit *callTimeout
-	if errors.Is(err, context.DeadlineExceeded) && errors.As(context.Cause(ctx), &limit) {
-		return limit
-	}
-	return err
-}
-
 // boundBody is an answer body read within its attempt's time; closing it ends the attempt.
 type boundBody struct {
 	io.ReadCloser
-	ctx    context.Context
-	cancel context.CancelFunc
+	call  watchedCall
+	watch *watchdog
 }
 
 func (b *boundBody) Read(p []byte) (int, error) {
 	n, err := b.ReadCloser.Read(p)
 	if err != nil && err != io.EOF {
-		err = timedOut(b.ctx, err)
+		err = b.call.timedOut(err)
 	}
 	return n, err
 }
 
 func (b *boundBody) Close() error {
 	err := b.ReadCloser.Close()
-	b.cancel()
+	b.watch.end(&b.call)
 	return err
 }
 
