@@ -55,6 +55,7 @@ type Registry struct {
 	requests sync.Map // requestSeries -> *vm.PrometheusHistogram
 	hubCalls sync.Map // hubSeries -> *vm.PrometheusHistogram
 	counters sync.Map // counterSeries -> *vm.Counter
+	quotas   sync.Map // bucket -> *vm.Gauge
 }
 
 // counterSeries names a counter by its metric and up to two label pairs.
@@ -156,7 +157,11 @@ func (r *Registry) HubRateLimitRemaining(bucket string, remaining int) {
 	if r == nil {
 		return
 	}
-	r.set.GetOrCreateGauge(series(HubRateLimitRemaining, "bucket", bucket), nil).Set(float64(remaining))
+	g, ok := r.quotas.Load(bucket)
+	if !ok {
+		g, _ = r.quotas.LoadOrStore(bucket, r.set.GetOrCreateGauge(series(HubRateLimitRemaining, "bucket", bucket), nil))
+	}
+	g.(*vm.Gauge).Set(float64(remaining))
 }
 
 // Auth counts an authentication: result "ok", "refused" or "unavailable"; principal is the caller's name
