@@ -57,7 +57,7 @@ func (l *accessLine) appendJSON(b []byte, t time.Time) []byte {
 	b = append(b, `,"bytes":`...)
 	b = strconv.AppendInt(b, l.bytes, 10)
 	b = append(b, `,"duration_ms":`...)
-	b = appendJSONFloat(b, l.durationMS())
+	b = appendDurationMS(b, l.duration)
 	b = append(b, `,"upstream_status":`...)
 	b = strconv.AppendInt(b, int64(l.upstreamStatus), 10)
 	b = append(b, `,"caller":`...)
@@ -67,6 +67,28 @@ func (l *accessLine) appendJSON(b []byte, t time.Time) []byte {
 	b = append(b, `,"trace_id":`...)
 	b = appendJSONString(b, l.traceID)
 	return append(b, "}\n"...)
+}
+
+// appendDurationMS writes d in milliseconds to the microsecond, as appendJSONFloat(durationMS) does, without
+// the float formatter (about 1% of a request's CPU at one connection in the profiles). Below 2^43 ms a float64
+// is finer than a microsecond, so the shortest decimal that reads back as us/1000 is us/1000's own decimal,
+// trailing zeros dropped; that is written with integers.
+func appendDurationMS(b []byte, d time.Duration) []byte {
+	us := d.Microseconds()
+	if us < 0 || us >= 1e15 {
+		return appendJSONFloat(b, float64(us)/1000)
+	}
+	b = strconv.AppendInt(b, us/1000, 10)
+	frac := us % 1000
+	if frac == 0 {
+		return b
+	}
+	digits := [4]byte{'.', byte('0' + frac/100), byte('0' + frac/10%10), byte('0' + frac%10)}
+	n := len(digits)
+	for digits[n-1] == '0' {
+		n--
+	}
+	return append(b, digits[:n]...)
 }
 
 // appendJSONFloat writes f as encoding/json does, which is what slog uses for floats: 'f' format between 1e-6

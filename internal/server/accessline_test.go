@@ -56,6 +56,29 @@ func TestAccessLineIsSlogsJSON(t *testing.T) {
 	}
 }
 
+// TestDurationMS holds the integer writer of durations to the float one over every microsecond up to a
+// second, around the powers of ten, and at the largest durations, where a float64 is coarser than a
+// microsecond and the float writer takes over.
+func TestDurationMS(t *testing.T) {
+	var micros []int64
+	for us := int64(0); us < 1e6; us++ {
+		micros = append(micros, us)
+	}
+	for p := int64(1e6); p <= 1e16; p *= 10 {
+		for _, us := range []int64{p - 1001, p - 1000, p - 999, p - 1, p, p + 1, p + 999, p + 1000, p + 123456} {
+			micros = append(micros, us)
+		}
+	}
+	micros = append(micros, -1, -1500, 9e15+1, 9e15+3, 9e15+7, math.MaxInt64/1000-1, math.MaxInt64/1000)
+	for _, us := range micros {
+		d := time.Duration(us) * time.Microsecond
+		got, want := appendDurationMS(nil, d), appendJSONFloat(nil, (&accessLine{duration: d}).durationMS())
+		if !bytes.Equal(got, want) {
+			t.Fatalf("%dµs: wrote %s, want %s", us, got, want)
+		}
+	}
+}
+
 // FuzzAccessLine compares the encoder with slog's JSON handler on any strings and numbers.
 func FuzzAccessLine(f *testing.F) {
 	for _, s := range oddStrings {
