@@ -23,7 +23,7 @@ func handleAccount(d *deps) handlerFunc {
 		if err != nil {
 			return err
 		}
-		account, err := d.accounts.get(r.Context(), credentialKey(caller), hubClient.WhoAmI)
+		account, err := d.accounts.get(r.Context(), credentialKey(caller), hubClient)
 		if err != nil {
 			return err
 		}

@@ -52,11 +52,17 @@ func credentialKey(caller auth.Caller) [sha256.Size]byte {
 	return caller.TokenDigest()
 }
 
-// get returns the account for key, calling fetch at most once at a time per key. A waiter whose own request
+// accountSource is where accounts come from: the Hub client. An interface, not a method value, so that passing
+// it allocates nothing.
+type accountSource interface {
+	WhoAmI(context.Context) (json.RawMessage, error)
+}
+
+// get returns the account for key, calling the Hub at most once at a time per key. A waiter whose own request
 // ends stops waiting; the shared call goes on for the others, bounded by the Hub client's timeout.
-func (c *accountCache) get(ctx context.Context, key [sha256.Size]byte, fetch func(context.Context) (json.RawMessage, error)) (json.RawMessage, error) {
+func (c *accountCache) get(ctx context.Context, key [sha256.Size]byte, source accountSource) (json.RawMessage, error) {
 	if c.ttl <= 0 {
-		return fetch(ctx)
+		return source.WhoAmI(ctx)
 	}
 	c.mu.Lock()
 	if e, ok := c.entries[key]; ok && time.Now().Before(e.expires) {
@@ -71,7 +77,7 @@ func (c *accountCache) get(ctx context.Context, key [sha256.Size]byte, fetch fun
 		own := reqctx.From(ctx)
 		shared := &reqctx.Info{RequestID: own.RequestID, CallerRequestID: own.CallerRequestID, Trace: own.Trace}
 		// Nor does it write into this request's reply: no budget note.
-		go c.run(reqctx.With(context.WithoutCancel(ctx), shared), shared, key, call, fetch)
+		go c.run(reqctx.With(context.WithoutCancel(ctx), shared), shared, key, call, source)
 	}
 	c.mu.Unlock()
 
@@ -94,8 +100,8 @@ func (c *accountCache) fresh(key [sha256.Size]byte) (json.RawMessage, bool) {
 	return nil, false
 }
 
-func (c *accountCache) run(ctx context.Context, shared *reqctx.Info, key [sha256.Size]byte, call *accountCall, fetch func(context.Context) (json.RawMessage, error)) {
-	call.account, call.err = fetch(ctx)
+func (c *accountCache) run(ctx context.Context, shared *reqctx.Info, key [sha256.Size]byte, call *accountCall, source accountSource) {
+	call.account, call.err = source.WhoAmI(ctx)
 	call.upstream = shared.UpstreamStatus
 	c.mu.Lock()
 	delete(c.inflight, key)

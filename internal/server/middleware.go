@@ -29,7 +29,8 @@ func withRequestID(next http.Handler) http.Handler {
 		} else {
 			info.RequestID = newRequestID()
 		}
-		w.Header().Set("X-Request-Id", info.RequestID)
+		state.requestID[0] = info.RequestID
+		w.Header()["X-Request-Id"] = state.requestID[:]
 		next.ServeHTTP(w, r.WithContext(reqctx.With(r.Context(), state)))
 	})
 }
@@ -108,7 +109,13 @@ func withAccessLog(logger *slog.Logger, jsonOut io.Writer, m *metrics.Registry, 
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		m.RequestStarted()
-		rec := &statusRecorder{ResponseWriter: w}
+		var rec *statusRecorder
+		if state := stateFrom(r.Context()); state != nil {
+			rec = &state.recorder
+			rec.ResponseWriter = w
+		} else {
+			rec = &statusRecorder{ResponseWriter: w}
+		}
 		// Deferred, so that a reply cut off on purpose (http.ErrAbortHandler, as the drop-in proxy does when the
 		// Hub's answer breaks off mid-body) still has its line; the panic then goes on to net/http.
 		defer func() {
