@@ -65,9 +65,7 @@ func TestDurationMS(t *testing.T) {
 		micros = append(micros, us)
 	}
 	for p := int64(1e6); p <= 1e16; p *= 10 {
-		for _, us := range []int64{p - 1001, p - 1000, p - 999, p - 1, p, p + 1, p + 999, p + 1000, p + 123456} {
-			micros = append(micros, us)
-		}
+		micros = append(micros, p-1001, p-1000, p-999, p-1, p, p+1, p+999, p+1000, p+123456)
 	}
 	micros = append(micros, -1, -1500, 9e15+1, 9e15+3, 9e15+7, math.MaxInt64/1000-1, math.MaxInt64/1000)
 	for _, us := range micros {
