@@ -25,8 +25,6 @@ type Info struct {
 	Action   string // "create", "update", "delete"; "read" or "" for the rest
 	Repo     string // namespace/name
 	RepoType string
-
-	traceparent [1]string // the value SetHubHeaders sends, kept here so that sending it allocates nothing
 }
 
 // Holder is the one value a request's context carries: it holds the request's Info, and may hold more beside

@@ -56,8 +56,7 @@ func (info *Info) SetHubHeaders(h http.Header) {
 	}
 	// Keyed in lower case, as HTTP/2 sends header names: net/http would otherwise lower a name it does not
 	// know, at the cost of an allocation on every call.
-	info.traceparent[0] = info.Trace.Parent
-	h["traceparent"] = info.traceparent[:]
+	h["traceparent"] = []string{info.Trace.Parent}
 	if info.Trace.State != "" {
 		h["tracestate"] = []string{info.Trace.State}
 	}

@@ -29,8 +29,7 @@ func withRequestID(next http.Handler) http.Handler {
 		} else {
 			info.RequestID = newRequestID()
 		}
-		state.requestID[0] = info.RequestID
-		w.Header()["X-Request-Id"] = state.requestID[:]
+		w.Header().Set("X-Request-Id", info.RequestID)
 		next.ServeHTTP(w, r.WithContext(reqctx.With(r.Context(), state)))
 	})
 }
@@ -109,13 +108,7 @@ func withAccessLog(logger *slog.Logger, jsonOut io.Writer, m *metrics.Registry, 
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		m.RequestStarted()
-		var rec *statusRecorder
-		if state := stateFrom(r.Context()); state != nil {
-			rec = &state.recorder
-			rec.ResponseWriter = w
-		} else {
-			rec = &statusRecorder{ResponseWriter: w}
-		}
+		rec := &statusRecorder{ResponseWriter: w}
 		// Deferred, so that a reply cut off on purpose (http.ErrAbortHandler, as the drop-in proxy does when the
 		// Hub's answer breaks off mid-body) still has its line; the panic then goes on to net/http.
 		defer func() {

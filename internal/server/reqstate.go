@@ -15,10 +15,6 @@ type requestState struct {
 	caller auth.Caller
 	note   budgetNote
 	known  bool // withCaller set caller and note
-	// Parts of every request kept here so that they cost no allocation of their own: the access log's view of
-	// the reply, and the X-Request-Id header's value.
-	recorder  statusRecorder
-	requestID [1]string
 }
 
 // RequestInfo makes requestState the reqctx.Holder of its request.
