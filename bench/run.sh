@@ -39,6 +39,8 @@ make build
 work=$(mktemp -d /tmp/hf-micro-bench.XXXXXX)
 echo "== building bench programs in $work/tools"
 go build -o "$work/tools/" ./bench/upstream ./bench/baseline ./bench/burst ./bench/startup ./bench/fetch ./bench/driver
+# The baseline again with its functions in a random order: what the code's place in the binary alone does to CPU.
+go build -ldflags=-randlayout=1 -o "$work/tools/baseline-relinked" ./bench/baseline
 mkdir -p docs
 
 # The driver stops every process it started; the time limit stops the driver should anything hang.

@@ -68,6 +68,7 @@ type driver struct {
 	nginx                                          *proc
 	baseline                                       *proc
 	floor                                          *proc // bench/baseline -bare
+	relinked                                       *proc // bench/baseline linked with its functions in a random order
 	procs                                          []*proc
 	results                                        results
 	quietLeft                                      time.Duration // what is left of opts.quietBudget
@@ -83,7 +84,7 @@ func main() {
 	flag.DurationVar(&o.duration, "duration", 5*time.Second, "measured time of each wrk run")
 	flag.DurationVar(&o.warmup, "warmup", time.Second, "unmeasured wrk run before each measured one")
 	flag.IntVar(&o.rounds, "rounds", 3, "times each case is measured (interleaved)")
-	flag.IntVar(&o.pairs, "pairs", 8, "short back-to-back runs of account, baseline and floor for the CPU ratios (paired phase)")
+	flag.IntVar(&o.pairs, "pairs", 8, "short back-to-back runs of account, baseline, floor and relinked for the CPU ratios (paired phase)")
 	flag.DurationVar(&o.pairDuration, "pair-duration", 2*time.Second, "measured time of each paired-phase run")
 	flag.DurationVar(&o.remoteDuration, "remote-duration", 6*time.Second, "measured time of each remote-Hub run")
 	flag.DurationVar(&o.remoteWarmup, "remote-warmup", 2*time.Second, "warm-up of each remote-Hub run")
@@ -316,7 +317,7 @@ func (d *driver) hfMicroEnv(addr string, cacheOff bool) []string {
 func (d *driver) startServers(ctx context.Context) error {
 	o := d.opts
 	var err error
-	addrs := make([]string, 16)
+	addrs := make([]string, 17)
 	for i := range addrs {
 		if addrs[i], err = freeAddr(); err != nil {
 			return err
@@ -332,7 +333,7 @@ func (d *driver) startServers(ctx context.Context) error {
 	d.results.Addrs = map[string]string{"upstream": d.upAddr, "hf-micro": hfAddr, "hf-micro-cache": hfCacheAddr,
 		"nginx": nginxAddr, "baseline": baselineAddr, "hf-micro-nocache": addrs[6], "pprof": addrs[7],
 		"hf-micro-key": addrs[8], "hf-micro-budget-mem": addrs[9], "hf-micro-budget-redis": addrs[10], "redis": addrs[11],
-		"cdn": addrs[12], "nginx-files": addrs[13], "hf-micro-files": addrs[14], "floor": addrs[15]}
+		"cdn": addrs[12], "nginx-files": addrs[13], "hf-micro-files": addrs[14], "floor": addrs[15], "relinked": addrs[16]}
 
 	d.upstream, err = start("upstream", d.upstreamCPU, env("BENCH_HUB_TOKEN="+d.token), o.work,
 		filepath.Join(o.work, "upstream.log"), filepath.Join(o.tools, "upstream"),
@@ -375,6 +376,13 @@ func (d *driver) startServers(ctx context.Context) error {
 		return err
 	}
 	d.add(d.floor)
+	d.relinked, err = start("relinked", d.serverCPU, env("BENCH_HUB_TOKEN="+d.token), o.work,
+		filepath.Join(o.work, "relinked.log"), filepath.Join(o.tools, "baseline-relinked"),
+		"-listen", addrs[16], "-upstream", "https://"+d.upAddr, "-ca", d.caFile)
+	if err != nil {
+		return err
+	}
+	d.add(d.relinked)
 
 	if err := d.writeNginxConf(nginxAddr, filesDir); err != nil {
 		return err
@@ -389,7 +397,7 @@ func (d *driver) startServers(ctx context.Context) error {
 	for _, w := range []struct {
 		p    *proc
 		addr string
-	}{{d.hfMicro, hfAddr}, {d.baseline, baselineAddr}, {d.floor, addrs[15]}, {d.nginx, nginxAddr}} {
+	}{{d.hfMicro, hfAddr}, {d.baseline, baselineAddr}, {d.floor, addrs[15]}, {d.relinked, addrs[16]}, {d.nginx, nginxAddr}} {
 		if err := waitFor(ctx, w.p, w.p.name+" listening on "+w.addr, dialOK(w.addr)); err != nil {
 			return err
 		}
@@ -447,6 +455,13 @@ func (d *driver) targets() []target {
 	}, d.budgetTargets()...)
 }
 
+// relinkedTarget is the baseline's code linked in another order: in the paired phase only, as a measure of how
+// much CPU per request moves with where the code lies in the binary, the work being the same.
+func (d *driver) relinkedTarget() target {
+	return target{name: "relinked", label: "the baseline relinked with -ldflags=-randlayout=1",
+		url: "http://" + d.results.Addrs["relinked"] + "/api/whoami-v2", proc: d.relinked}
+}
+
 // checkTargets makes sure every target answers 200 with exactly the upstream's body before anything is timed.
 func (d *driver) checkTargets() error {
 	pem, err := os.ReadFile(d.caFile)
@@ -461,7 +476,7 @@ func (d *driver) checkTargets() error {
 		return fmt.Errorf("upstream whoami: status %d, %v", status, err)
 	}
 	d.results.BodyBytes = len(want)
-	for _, t := range d.targets()[1:] {
+	for _, t := range append(d.targets()[1:], d.relinkedTarget()) {
 		var header http.Header
 		if name, value, ok := strings.Cut(t.header, ": "); ok {
 			header = http.Header{name: {value}}
@@ -602,7 +617,7 @@ func (d *driver) sizes() {
 
 func (d *driver) processList() []string {
 	var out []string
-	for _, p := range []*proc{d.upstream, d.hfMicro, d.hfMicroNoCache, d.hfMicroCache, d.hfMicroFiles, d.baseline, d.floor, d.nginx} {
+	for _, p := range []*proc{d.upstream, d.hfMicro, d.hfMicroNoCache, d.hfMicroCache, d.hfMicroFiles, d.baseline, d.floor, d.relinked, d.nginx} {
 		if p == nil {
 			continue
 		}

@@ -22,6 +22,7 @@ type machineInfo struct {
 	Nginx    string `json:"nginx"`
 	Wrk      string `json:"wrk"`
 	HFMicro  string `json:"hf_micro"`
+	TLB      string `json:"tlb"` // what a system call does to the TLB
 }
 
 type startupResult struct {
@@ -74,14 +75,18 @@ func commandOutput(name string, args ...string) string {
 
 func machine(o options) machineInfo {
 	m := machineInfo{NProc: runtime.NumCPU()}
+	var flags []string
 	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
 		for line := range strings.SplitSeq(string(b), "\n") {
-			if v, ok := strings.CutPrefix(line, "model name"); ok {
+			if v, ok := strings.CutPrefix(line, "model name"); ok && m.CPUModel == "" {
 				m.CPUModel = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(v), ":"))
-				break
+			}
+			if v, ok := strings.CutPrefix(line, "flags"); ok && flags == nil {
+				flags = strings.Fields(strings.TrimPrefix(strings.TrimSpace(v), ":"))
 			}
 		}
 	}
+	m.TLB = tlbOnSyscalls(flags)
 	if b, err := os.ReadFile("/proc/meminfo"); err == nil {
 		if f := strings.Fields(firstLine(string(b))); len(f) >= 2 {
 			if kb, err := strconv.ParseFloat(f[1], 64); err == nil {
@@ -110,6 +115,25 @@ func machine(o options) machineInfo {
 	}
 	m.HFMicro = commandOutput(o.hfMicro, "version")
 	return m
+}
+
+// tlbOnSyscalls says whether a system call flushes the TLB: with the kernel's page-table isolation (PTI, the
+// Meltdown mitigation) and no PCID it does, every time, and a request then pays for every code and data page
+// it touches again after each of its system calls, so CPU per request moves with where the code lies.
+func tlbOnSyscalls(cpuFlags []string) string {
+	b, err := os.ReadFile("/sys/devices/system/cpu/vulnerabilities/meltdown")
+	if err != nil {
+		return "unknown"
+	}
+	state := strings.TrimSpace(string(b))
+	switch {
+	case !strings.Contains(state, "PTI"):
+		return state + ": no page-table isolation; system calls keep the TLB"
+	case slices.Contains(cpuFlags, "pcid"):
+		return state + ", with PCID: system calls keep most of the TLB"
+	default:
+		return state + ", without PCID: every system call flushes the TLB"
+	}
 }
 
 // agg is the runs of one case put together: medians of rates, latencies and CPU (the mean, for two runs);
@@ -214,6 +238,11 @@ func (d *driver) renderFloor(p func(string, ...any)) {
 	}
 	p("\nPair by pair, account / baseline: %s at 1 connection; %s at 32.\n\n",
 		listRatios(d.pairRatios("paired", "account", "baseline", 1)), listRatios(d.pairRatios("paired", "account", "baseline", 32)))
+	p("**Layout control:** `relinked` is the baseline's own code linked with its functions in a random order "+
+		"(`-ldflags=-randlayout=1`): the same work, other places in the binary. relinked / baseline: %s at 1 connection; %s at 32. "+
+		"A CPU ratio between two binaries is only as exact as this: a difference of that size can come from layout alone "+
+		"(TLB on a system call, in the machine table, says whether each system call makes a request touch its pages anew).\n\n",
+		d.pairedRatio("relinked", "baseline", 1), d.pairedRatio("relinked", "baseline", 32))
 }
 
 // pairedRatio is the median of the paired phase's ratios of name over ref, with their range.
@@ -311,7 +340,7 @@ func (d *driver) render() string {
 
 	p("## Machine\n\n| | |\n|---|---|\n")
 	p("| CPUs (nproc) | %d |\n| CPU model | %s |\n| memory | %s |\n| kernel | %s |\n| OS | %s |\n", m.NProc, m.CPUModel, m.MemTotal, m.Kernel, m.OS)
-	p("| Go | %s |\n| nginx | %s |\n| wrk | %s |\n| hf-micro | %s |\n\n", m.Go, m.Nginx, m.Wrk, m.HFMicro)
+	p("| Go | %s |\n| nginx | %s |\n| wrk | %s |\n| hf-micro | %s |\n| TLB on a system call | %s |\n\n", m.Go, m.Nginx, m.Wrk, m.HFMicro, m.TLB)
 
 	if r.Scenario == "cache" {
 		p("Only the download-cache scenario (`-scenario cache`); CPU layout `%s` (server on CPU %s, load and upstream on CPU %s).\n\n",
